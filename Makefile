@@ -1,0 +1,47 @@
+# golens: `make demo` and `make test` work on a fresh Debian machine as root.
+# Every target installs what is missing first (quietly when all is present).
+
+BUILD_DIR ?= build
+JOBS ?= $(shell nproc)
+DEBIAN_PACKAGES := clang llvm lld bpftool libbpf-dev libelf-dev zlib1g-dev \
+  protobuf-compiler libprotobuf-dev libunwind-dev libzstd-dev libgtest-dev libgmock-dev \
+  libbenchmark-dev libcapstone-dev libcpp-httplib-dev nlohmann-json3-dev libcli11-dev \
+  libclang-rt-14-dev pkg-config ninja-build cmake binutils chromium nodejs npm
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+.PHONY: all deps build test demo clean bench
+
+all: build
+
+deps:
+	@scripts_missing=$$(for p in $(DEBIAN_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; \
+	  done); \
+	if [ -n "$$scripts_missing" ]; then \
+	  echo "installing Debian packages:" $$scripts_missing; \
+	  if [ "$$(id -u)" != 0 ]; then echo "error: installing packages needs root (apt-get)"; exit 2; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$scripts_missing >/dev/null || exit 1; \
+	fi
+	@command -v go >/dev/null || { echo "error: the go command is needed (PATH=$$PATH)"; exit 1; }
+	@if [ -f tests/browser/package.json ] && [ ! -d tests/browser/node_modules/playwright-core ]; then \
+	  echo "installing playwright-core (npm) for browser tests"; \
+	  cd tests/browser && npm ci --no-audit --no-fund --silent; \
+	fi
+
+$(BUILD_DIR)/build.ninja:
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ $(CMAKE_FLAGS)
+
+build: deps $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 900 -j 1
+
+demo: build
+	./tests/demo/run-demo.sh $(BUILD_DIR)
+
+bench: build
+	./bench/run-all.sh $(BUILD_DIR)
+
+clean:
+	rm -rf $(BUILD_DIR) demo-out

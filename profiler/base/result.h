@@ -1,0 +1,89 @@
+// Errors as values: every fallible call across a module boundary returns
+// Result<T>. No exceptions cross folders, and nothing aborts on user input.
+#pragma once
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace golens {
+
+// An error with a human-readable message that already carries its context
+// ("open /proc/42/maps: No such file or directory"), plus a process exit code
+// hint so the CLI can map classes of failure to the documented exit codes.
+struct Error {
+  std::string message;
+  int exit_code = 1;  // 2 = usage/permission error per the CLI contract
+
+  // Prefixes context: Error{"no such file"}.Context("open x") -> "open x: no such file".
+  Error Context(const std::string& what) const {
+    return Error{what + ": " + message, exit_code};
+  }
+};
+
+inline Error MakeError(std::string message, int exit_code = 1) {
+  return Error{std::move(message), exit_code};
+}
+
+// "what: strerror(errno)" for the errno captured at the call site.
+inline Error ErrnoError(const std::string& what, int err = errno) {
+  return Error{what + ": " + std::strerror(err), 1};
+}
+
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}            // NOLINT: implicit by design
+  Result(Error error) : v_(std::move(error)) {}        // NOLINT: implicit by design
+
+  bool ok() const { return v_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+
+  T& value() & { return std::get<0>(v_); }
+  const T& value() const& { return std::get<0>(v_); }
+  T&& value() && { return std::get<0>(std::move(v_)); }
+  T* operator->() { return &std::get<0>(v_); }
+  const T* operator->() const { return &std::get<0>(v_); }
+  T& operator*() & { return std::get<0>(v_); }
+  const T& operator*() const& { return std::get<0>(v_); }
+
+  const Error& error() const { return std::get<1>(v_); }
+
+ private:
+  std::variant<T, Error> v_;
+};
+
+template <>
+class [[nodiscard]] Result<void> {
+ public:
+  Result() = default;
+  Result(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT
+
+  bool ok() const { return ok_; }
+  explicit operator bool() const { return ok_; }
+  const Error& error() const { return error_; }
+
+ private:
+  Error error_;
+  bool ok_ = true;
+};
+
+inline Result<void> Ok() { return Result<void>(); }
+
+}  // namespace golens
+
+// GOLENS_TRY(auto x, Expr()) : binds the value or returns the error upward.
+#define GOLENS_CONCAT_INNER(a, b) a##b
+#define GOLENS_CONCAT(a, b) GOLENS_CONCAT_INNER(a, b)
+#define GOLENS_TRY(decl, expr)                                   \
+  auto GOLENS_CONCAT(golens_try_, __LINE__) = (expr);            \
+  if (!GOLENS_CONCAT(golens_try_, __LINE__).ok())                \
+    return GOLENS_CONCAT(golens_try_, __LINE__).error();         \
+  decl = std::move(GOLENS_CONCAT(golens_try_, __LINE__)).value()
+#define GOLENS_TRY_VOID(expr)                                    \
+  do {                                                           \
+    auto golens_try_void_ = (expr);                              \
+    if (!golens_try_void_.ok()) return golens_try_void_.error(); \
+  } while (0)

@@ -1,0 +1,175 @@
+// Public API of the symbolizer: the contract the rest of golens builds on.
+//
+// Shape (after blazesym and Perfetto):
+//   * Binary: one parsed ELF file (pclntab, ELF symbols, build info). Parsed
+//     once, shared by every process that maps it, cached by build ID.
+//   * ProcessSymbolizer: per-PID state: the /proc/PID/maps snapshot and, per
+//     mapping, a pointer to the shared Binary. Normalization (absolute address
+//     -> mapping + file offset + ELF vaddr) is its own step because pprof
+//     mappings need it.
+//   * Batch in, exactly one result per input address, in order. A failed
+//     address is an "unknown" result with a reason, never a failed batch.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "profiler/base/result.h"
+
+namespace golens::symbolizer {
+
+// One frame of an inline chain.
+struct Frame {
+  std::string function;     // "main.work", "runtime.mallocgc", "memcpy", demangled C++; never empty
+  std::string system_name;  // name as in the symbol table (mangled C++); "" when equal to function
+  std::string file;         // source file; "" when unknown
+  int64_t line = 0;         // 0 when unknown
+  int64_t start_line = 0;   // line of the function's declaration when known (Go >= 1.20), else 0
+  bool inlined = false;     // true for every frame except the physical (outermost) one
+};
+
+// The answer for one address. frames are innermost first; empty = unknown.
+struct SymbolizedAddress {
+  std::vector<Frame> frames;
+  std::string error;  // why it is unknown (only set when frames is empty)
+  bool ok() const { return !frames.empty(); }
+};
+
+struct Symbol {
+  std::string name;
+  uint64_t vaddr = 0;  // ELF virtual address
+  uint64_t size = 0;
+};
+
+// One ELF file, parsed once. Thread-compatible; const methods are thread-safe.
+class Binary {
+ public:
+  virtual ~Binary() = default;
+
+  // Opens and parses `path`. Corrupt input -> Error with a clear message.
+  static Result<std::shared_ptr<const Binary>> Open(const std::string& path);
+  // Same, for an image already in memory (used by fuzzers and tests).
+  static Result<std::shared_ptr<const Binary>> FromBytes(std::vector<uint8_t> bytes,
+                                                         std::string display_name);
+
+  virtual const std::string& path() const = 0;
+  // Hex GNU build-id if present; otherwise the Go build ID; otherwise "".
+  virtual const std::string& build_id() const = 0;
+  virtual bool is_go() const = 0;
+  virtual const std::string& go_version() const = 0;   // "go1.26.8" (experiments stripped), "" if not Go
+  virtual const std::string& main_module() const = 0;  // module path from buildinfo, "" if unknown
+  virtual bool is_pie() const = 0;                     // ET_DYN
+
+  // ELF virtual addresses -> inline chains. Callers pass return addresses
+  // already adjusted to point inside the call (pc - 1).
+  virtual std::vector<SymbolizedAddress> Symbolize(std::span<const uint64_t> vaddrs) const = 0;
+
+  // File offset -> ELF vaddr through the PT_LOAD that contains it.
+  virtual std::optional<uint64_t> FileOffsetToVaddr(uint64_t file_offset) const = 0;
+  // Function by exact name: Go pclntab functions first, then .symtab/.dynsym.
+  virtual std::optional<Symbol> FindSymbol(std::string_view name) const = 0;
+  // All functions whose name satisfies `pred`-style prefix match (e.g. "runtime.mapaccess").
+  virtual std::vector<Symbol> FindSymbolsWithPrefix(std::string_view prefix) const = 0;
+  // Bytes of the file image at an ELF vaddr (for disassembly). Empty if out of range.
+  virtual std::span<const uint8_t> ReadVaddr(uint64_t vaddr, size_t length) const = 0;
+};
+
+// One line of /proc/PID/maps.
+struct Mapping {
+  uint64_t start = 0;
+  uint64_t end = 0;
+  uint64_t file_offset = 0;
+  std::string perms;  // "r-xp"
+  uint64_t inode = 0;
+  std::string dev;    // "fd:01"
+  std::string path;   // "/usr/bin/x", "[vdso]", "" for anonymous; " (deleted)" suffix stripped
+  bool deleted = false;
+  bool executable() const { return perms.size() > 2 && perms[2] == 'x'; }
+};
+
+Result<std::vector<Mapping>> ReadProcessMappings(pid_t pid);
+Result<std::vector<Mapping>> ParseProcessMappings(std::string_view maps_text);
+
+// Bounded cache of parsed binaries keyed by build ID (or dev:inode:size:mtime
+// when there is none). Thread-safe.
+class BinaryCache {
+ public:
+  explicit BinaryCache(size_t max_binaries = 64);
+  ~BinaryCache();
+
+  // The binary a process actually mapped: /proc/PID/map_files/START-END, then
+  // /proc/PID/root/PATH, so replaced or deleted files still symbolize.
+  Result<std::shared_ptr<const Binary>> GetForMapping(pid_t pid, const Mapping& mapping);
+  Result<std::shared_ptr<const Binary>> GetForPath(const std::string& path);
+
+  struct Stats {
+    uint64_t hits = 0;
+    uint64_t misses = 0;
+    uint64_t evictions = 0;
+    size_t entries = 0;
+  };
+  Stats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// /proc/kallsyms (with modules), sorted for binary search.
+class Kallsyms {
+ public:
+  static Result<Kallsyms> Load(const std::string& path = "/proc/kallsyms");
+  static Result<Kallsyms> Parse(std::string_view text);
+  // One frame (function = symbol name, file = "[module]" or "", line 0).
+  SymbolizedAddress Symbolize(uint64_t address) const;
+  size_t size() const { return symbols_.size(); }
+
+ private:
+  struct Entry {
+    uint64_t address;
+    std::string name;
+    std::string module;
+  };
+  std::vector<Entry> symbols_;
+};
+
+// Per-process state: a maps snapshot and a Binary per file-backed mapping.
+class ProcessSymbolizer {
+ public:
+  static Result<std::unique_ptr<ProcessSymbolizer>> Create(pid_t pid, BinaryCache* cache);
+  // For tests: a fixed set of mappings.
+  ProcessSymbolizer(pid_t pid, std::vector<Mapping> mappings, BinaryCache* cache);
+
+  struct Normalized {
+    size_t mapping_index = 0;  // into mappings()
+    uint64_t file_offset = 0;
+    uint64_t vaddr = 0;        // ELF virtual address in the mapped file (0 if no binary)
+  };
+  std::optional<Normalized> Normalize(uint64_t address) const;
+
+  // Runtime addresses (already pc-1 adjusted for non-leaf frames) -> frames.
+  std::vector<SymbolizedAddress> Symbolize(std::span<const uint64_t> addresses);
+
+  const std::vector<Mapping>& mappings() const { return mappings_; }
+  // The binary backing mapping i (nullptr if anonymous or unreadable).
+  std::shared_ptr<const Binary> BinaryFor(size_t mapping_index);
+  // Re-reads /proc/PID/maps (new libraries); keeps already opened binaries.
+  Result<void> Refresh();
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_;
+  std::vector<Mapping> mappings_;
+  std::vector<std::shared_ptr<const Binary>> binaries_;  // parallel to mappings_
+  std::vector<bool> binary_tried_;
+  BinaryCache* cache_;
+};
+
+}  // namespace golens::symbolizer
