@@ -91,15 +91,22 @@ class ProfileIndex {
   const Location* location(uint64_t id) const;
   const Function* function(uint64_t id) const;
   const Mapping* mapping(uint64_t id) const;
+  const Profile& profile() const { return *profile_; }
 
  private:
   std::vector<const Location*> locations_;  // by id when dense, else sorted fallback
   std::vector<const Function*> functions_;
   std::vector<const Mapping*> mappings_;
   const Profile* profile_;
+  unsigned dense_ = 0;  // bit 0 locations, 1 functions, 2 mappings: indexed by id
 };
 
 // Index of the sample type called `name` (type string), or -1.
 int SampleTypeIndex(const Profile& profile, const std::string& name);
+// The sample type consumers show by default: default_sample_type if it names
+// one, else the last (as `go tool pprof`). -1 when there are none.
+int DefaultSampleTypeIndex(const Profile& profile);
+// "samples, cpu": for error messages that list the available sample types.
+std::string SampleTypeNames(const Profile& profile);
 
 }  // namespace golens::pprof

@@ -13,7 +13,9 @@
 
 #include <sys/types.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -41,6 +43,23 @@ struct SymbolizedAddress {
   std::string error;  // why it is unknown (only set when frames is empty)
   bool ok() const { return !frames.empty(); }
 };
+
+// Zero-copy form of Frame for hot paths (the CLI, bulk symbolization): the
+// strings point into the binary's tables or into scratch space and are valid
+// only until the visitor returns.
+struct FrameView {
+  std::string_view function;
+  std::string_view system_name;
+  std::string_view file;
+  int64_t line = 0;
+  int64_t start_line = 0;
+  bool inlined = false;
+};
+
+// Called once per input address: its index in the input, its frames
+// (innermost first; empty = unknown) and, when unknown, the reason.
+using FrameVisitor =
+    std::function<void(size_t input_index, std::span<const FrameView> frames, std::string_view error)>;
 
 struct Symbol {
   std::string name;
@@ -71,9 +90,39 @@ class Binary {
   // already adjusted to point inside the call (pc - 1).
   virtual std::vector<SymbolizedAddress> Symbolize(std::span<const uint64_t> vaddrs) const = 0;
 
+  // Same lookups as Symbolize without building strings. `visit` runs exactly
+  // once per input, in ascending address order (not input order).
+  // (Default bodies here are for other implementations, e.g. test doubles;
+  // being in-class they leave Binary without a key function.)
+  virtual void SymbolizeVisit(std::span<const uint64_t> vaddrs, const FrameVisitor& visit) const {
+    auto results = Symbolize(vaddrs);
+    std::vector<size_t> order(vaddrs.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return vaddrs[a] < vaddrs[b]; });
+    std::vector<FrameView> views;
+    for (size_t i : order) {
+      views.clear();
+      for (const auto& f : results[i].frames)
+        views.push_back(FrameView{f.function, f.system_name, f.file, f.line, f.start_line, f.inlined});
+      visit(i, views, results[i].error);
+    }
+  }
+  // The function (physical, not inlined) whose code contains vaddr: its
+  // symbol-table name (pclntab name, or ELF name, mangled), entry and size.
+  // O(log n); cheaper than Symbolize + FindSymbol(name).
+  virtual std::optional<Symbol> FunctionContaining(uint64_t vaddr) const {
+    auto r = Symbolize(std::span<const uint64_t>(&vaddr, 1));
+    if (r.empty() || !r[0].ok()) return std::nullopt;
+    const Frame& physical = r[0].frames.back();
+    auto sym = FindSymbol(physical.system_name.empty() ? physical.function : physical.system_name);
+    if (sym && vaddr >= sym->vaddr && vaddr - sym->vaddr < (sym->size ? sym->size : 1)) return sym;
+    return std::nullopt;
+  }
+
   // File offset -> ELF vaddr through the PT_LOAD that contains it.
   virtual std::optional<uint64_t> FileOffsetToVaddr(uint64_t file_offset) const = 0;
   // Function by exact name: Go pclntab functions first, then .symtab/.dynsym.
+  // (The first call builds a name index; later calls are hash lookups.)
   virtual std::optional<Symbol> FindSymbol(std::string_view name) const = 0;
   // All functions whose name satisfies `pred`-style prefix match (e.g. "runtime.mapaccess").
   virtual std::vector<Symbol> FindSymbolsWithPrefix(std::string_view prefix) const = 0;
@@ -105,7 +154,8 @@ class BinaryCache {
   ~BinaryCache();
 
   // The binary a process actually mapped: /proc/PID/map_files/START-END, then
-  // /proc/PID/root/PATH, so replaced or deleted files still symbolize.
+  // /proc/PID/root/PATH, so replaced or deleted files still symbolize. The
+  // Binary's path() is the mapping's path. "[vdso]" is read from process memory.
   Result<std::shared_ptr<const Binary>> GetForMapping(pid_t pid, const Mapping& mapping);
   Result<std::shared_ptr<const Binary>> GetForPath(const std::string& path);
 
@@ -140,7 +190,9 @@ class Kallsyms {
   std::vector<Entry> symbols_;
 };
 
-// Per-process state: a maps snapshot and a Binary per file-backed mapping.
+// Per-process state: a maps snapshot and a Binary per file-backed mapping
+// (and the [vdso], read from process memory). Binaries are opened lazily on
+// first use. Not thread-safe (one owner per PID); the shared cache is.
 class ProcessSymbolizer {
  public:
   static Result<std::unique_ptr<ProcessSymbolizer>> Create(pid_t pid, BinaryCache* cache);
@@ -165,10 +217,15 @@ class ProcessSymbolizer {
   pid_t pid() const { return pid_; }
 
  private:
+  // Opens mapping i's binary on first use (Normalize is const but lazy).
+  std::shared_ptr<const Binary> LoadBinary(size_t mapping_index) const;
+  std::optional<size_t> MappingIndex(uint64_t address) const;
+
   pid_t pid_;
-  std::vector<Mapping> mappings_;
-  std::vector<std::shared_ptr<const Binary>> binaries_;  // parallel to mappings_
-  std::vector<bool> binary_tried_;
+  std::vector<Mapping> mappings_;  // sorted by start
+  mutable std::vector<std::shared_ptr<const Binary>> binaries_;  // parallel to mappings_
+  mutable std::vector<bool> binary_tried_;
+  mutable std::vector<std::string> binary_errors_;  // why binaries_[i] is null
   BinaryCache* cache_;
 };
 

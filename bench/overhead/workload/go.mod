@@ -1,0 +1,3 @@
+module golens.bench/workload
+
+go 1.21

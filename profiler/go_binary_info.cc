@@ -1,0 +1,68 @@
+#include "profiler/go_binary_info.h"
+
+#include "profiler/go_tls.h"
+#include "symbolizer/symbolizer.h"
+
+namespace golens::profiler {
+
+GoBinaryInfo AnalyzeGoBinary(const symbolizer::Binary& binary) {
+  GoBinaryInfo info;
+  info.is_go = binary.is_go();
+  if (!info.is_go) {
+    info.go_features_off_reason = "not a Go binary";
+    return info;
+  }
+  info.go_version = binary.go_version();
+  std::optional<GoVersion> version = ParseGoVersion(info.go_version);
+  if (!version) {
+    info.go_features_off_reason =
+        info.go_version.empty() ? "Go release unknown (no build info)"
+                                : "unrecognized Go release \"" + info.go_version + "\"";
+  } else if (auto lookup = LookupGoRuntimeOffsets(*version)) {
+    info.offsets = lookup->offsets;
+    info.offsets_exact = lookup->exact;
+  } else {
+    info.go_features_off_reason = info.go_version + " is older than Go 1.17 (no runtime offsets)";
+  }
+  if (auto tls = DetectGoTlsOffset(binary)) {
+    info.tls_offset = *tls;
+    info.tls_detected = true;
+  }
+  return info;
+}
+
+golens_proc_info MakeProcInfo(const GoBinaryInfo& info) {
+  golens_proc_info p{};
+  if (!info.go_features_on()) return p;
+  std::optional<GoVersion> version = ParseGoVersion(info.go_version);
+  p.flags = GOLENS_PROC_GO;
+  if (version && !(*version < GoVersion{1, 17, 0})) p.flags |= GOLENS_PROC_REGABI;
+  p.go_version = version ? version->Packed() : 0;
+  p.tls_offset = info.tls_offset;
+  p.g_m = info.offsets->g_m;
+  p.g_goid = info.offsets->g_goid;
+  p.g_labels = info.offsets->g_labels;
+  p.m_g0 = info.offsets->m_g0;
+  p.m_curg = info.offsets->m_curg;
+  p.m_gsignal = info.offsets->m_gsignal;
+  return p;
+}
+
+std::shared_ptr<const GoBinaryInfo> GoBinaryInfoCache::Get(const symbolizer::Binary& binary) {
+  std::string key = binary.build_id().empty() ? "path:" + binary.path() : binary.build_id();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = by_key_.find(key);
+    if (it != by_key_.end()) return it->second;
+  }
+  auto info = std::make_shared<const GoBinaryInfo>(AnalyzeGoBinary(binary));
+  std::lock_guard<std::mutex> lock(mu_);
+  return by_key_.emplace(key, info).first->second;
+}
+
+size_t GoBinaryInfoCache::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return by_key_.size();
+}
+
+}  // namespace golens::profiler

@@ -1,0 +1,40 @@
+// Function symbols from .symtab and .dynsym, sorted for address lookup.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace golens::symbolizer {
+
+class ElfFile;
+
+class ElfSymbolTable {
+ public:
+  struct Entry {
+    uint64_t addr = 0;
+    uint64_t size = 0;
+    std::string_view name;  // points into the file image
+  };
+
+  // Names point into elf's image, which must outlive this table.
+  void Load(const ElfFile& elf);
+
+  // The function containing vaddr, or nullptr.
+  const Entry* Find(uint64_t vaddr) const;
+  const Entry* FindByName(std::string_view name) const;
+  std::vector<const Entry*> FindByPrefix(std::string_view prefix) const;
+  size_t size() const { return entries_.size(); }
+  bool has_symtab() const { return has_symtab_; }
+
+ private:
+  std::vector<Entry> entries_;  // one per address, sorted
+  std::vector<Entry> all_;      // every symbol, aliases included (name lookups)
+  bool has_symtab_ = false;
+};
+
+// Itanium C++ demangling; returns "" when `name` is not a mangled C++ name.
+std::string Demangle(std::string_view name);
+
+}  // namespace golens::symbolizer

@@ -1,0 +1,377 @@
+#include "symbolizer/pclntab.h"
+
+#include <algorithm>
+#include <string>
+
+#include "symbolizer/elf_file.h"
+
+namespace golens::symbolizer {
+namespace {
+
+constexpr uint32_t kMagic116 = 0xfffffffa;
+constexpr uint32_t kMagic118 = 0xfffffff0;
+constexpr uint32_t kMagic120 = 0xfffffff1;
+
+// FUNCDATA / PCDATA indices (internal/abi/symtab.go, stable since Go 1.12).
+constexpr uint32_t kPcdataInlTreeIndex = 2;
+constexpr uint32_t kFuncdataInlTree = 3;
+
+// Inline chains deeper than this come only from corrupt tables.
+constexpr int kMaxInlineDepth = 128;
+
+bool ReadUvarintSlow(std::span<const uint8_t> d, uint64_t* pos, uint32_t* out) {
+  uint32_t v = 0;
+  for (unsigned shift = 0; shift < 35; shift += 7) {
+    if (*pos >= d.size()) return false;
+    uint8_t b = d[(*pos)++];
+    v |= static_cast<uint32_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) {
+      *out = v;
+      return true;
+    }
+  }
+  return false;
+}
+
+// pcvalue deltas are almost always one or two bytes: decode those without
+// per-byte bounds checks when the buffer has room.
+inline bool ReadUvarint(std::span<const uint8_t> d, uint64_t* pos, uint32_t* out) {
+  if (*pos + 2 <= d.size()) {
+    const uint8_t* p = d.data() + *pos;
+    if (p[0] < 0x80) {
+      *out = p[0];
+      *pos += 1;
+      return true;
+    }
+    if (p[1] < 0x80) {
+      *out = (p[0] & 0x7fu) | (uint32_t{p[1]} << 7);
+      *pos += 2;
+      return true;
+    }
+  }
+  return ReadUvarintSlow(d, pos, out);
+}
+
+}  // namespace
+
+std::string FuncNameForPrint(std::string_view name) {
+  // runtime.funcNamePiecesForPrint: the shape instantiation between the first
+  // '[' and the last ']' becomes "...".
+  size_t i = name.find('[');
+  if (i == std::string_view::npos) return std::string(name);
+  size_t j = name.rfind(']');
+  if (j == std::string_view::npos || j <= i) return std::string(name);
+  std::string out;
+  out.reserve(i + 5 + (name.size() - j - 1));
+  out.append(name.substr(0, i));
+  out.append("[...]");
+  out.append(name.substr(j + 1));
+  return out;
+}
+
+Result<Pclntab> Pclntab::Parse(std::span<const uint8_t> data, uint64_t vaddr) {
+  if (data.size() < 16) return MakeError("pclntab: truncated header");
+  uint32_t magic = LoadLE<uint32_t>(data.data());
+  Pclntab t;
+  t.data_ = data;
+  t.vaddr_ = vaddr;
+  switch (magic) {
+    case kMagic116: t.format_ = Format::kGo116; break;
+    case kMagic118: t.format_ = Format::kGo118; break;
+    case kMagic120: t.format_ = Format::kGo120; break;
+    case 0xfffffffb: return MakeError("pclntab: Go 1.2-1.15 format is not supported");
+    default: return MakeError("pclntab: bad magic");
+  }
+  if (data[4] != 0 || data[5] != 0) return MakeError("pclntab: bad header padding");
+  t.quantum_ = data[6];
+  t.ptr_size_ = data[7];
+  if (t.quantum_ != 1 && t.quantum_ != 2 && t.quantum_ != 4)
+    return MakeError("pclntab: bad pc quantum");
+  if (t.ptr_size_ != 8) return MakeError("pclntab: only 64-bit tables are supported");
+  const bool has_text_start = t.format_ != Format::kGo116;
+  const size_t header_size = has_text_start ? 72 : 64;
+  if (data.size() < header_size) return MakeError("pclntab: truncated header");
+  auto word = [&](size_t i) { return LoadLE<uint64_t>(data.data() + 8 + 8 * i); };
+  t.nfunc_ = word(0);
+  size_t i = 2;
+  if (has_text_start) t.text_start_ = word(i++);
+  t.funcname_off_ = word(i++);
+  t.cu_off_ = word(i++);
+  t.filetab_off_ = word(i++);
+  t.pctab_off_ = word(i++);
+  t.pcln_off_ = word(i++);
+  for (uint64_t off : {t.funcname_off_, t.cu_off_, t.filetab_off_, t.pctab_off_, t.pcln_off_}) {
+    if (off < header_size || off > data.size()) return MakeError("pclntab: table offset out of range");
+  }
+  t.functab_field_size_ = has_text_start ? 4 : t.ptr_size_;
+  t.functab_entry_size_ = 2 * t.functab_field_size_;
+  uint64_t avail = data.size() - t.pcln_off_;
+  if (t.nfunc_ == 0 || t.nfunc_ > avail / t.functab_entry_size_ ||
+      t.nfunc_ * t.functab_entry_size_ + t.functab_field_size_ > avail)
+    return MakeError("pclntab: function table out of range");
+  return t;
+}
+
+void Pclntab::set_funcdata_source(const ElfFile* elf, uint64_t gofunc) {
+  elf_ = elf;
+  gofunc_ = gofunc;
+  gofunc_data_ = (elf && gofunc) ? elf->ReadVaddrToSegmentEnd(gofunc) : std::span<const uint8_t>();
+}
+
+uint64_t Pclntab::ReadWord(uint64_t off, size_t size) const {
+  if (off > data_.size() || size > data_.size() - off) return 0;
+  if (size == 4) return LoadLE<uint32_t>(data_.data() + off);
+  return LoadLE<uint64_t>(data_.data() + off);
+}
+
+uint64_t Pclntab::FuncEntry(size_t index) const {
+  uint64_t v = ReadWord(pcln_off_ + index * functab_entry_size_, functab_field_size_);
+  return format_ == Format::kGo116 ? v : text_start_ + v;
+}
+
+uint64_t Pclntab::FuncEnd(size_t index) const { return FuncEntry(index + 1); }
+
+std::optional<size_t> Pclntab::FindFunc(uint64_t pc) const {
+  if (nfunc_ == 0 || pc < FuncEntry(0) || pc >= FuncEntry(nfunc_)) return std::nullopt;
+  // Last i with entry(i) <= pc (debug/gosym findFunc).
+  size_t lo = 0, hi = nfunc_;  // invariant: entry(lo) <= pc, entry(hi) > pc
+  while (hi - lo > 1) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (FuncEntry(mid) <= pc)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+std::optional<Pclntab::Func> Pclntab::ReadFunc(size_t index) const {
+  uint64_t funcoff = ReadWord(pcln_off_ + index * functab_entry_size_ + functab_field_size_,
+                              functab_field_size_);
+  uint64_t rec = pcln_off_ + funcoff;
+  size_t fixed = format_ == Format::kGo120 ? 44 : format_ == Format::kGo118 ? 40 : 44;
+  if (funcoff >= data_.size() || rec > data_.size() || fixed > data_.size() - rec) return std::nullopt;
+  const uint8_t* p = data_.data() + rec;
+  Func f;
+  f.record_off = rec;
+  f.entry = FuncEntry(index);
+  const size_t base = format_ == Format::kGo116 ? 8 : 4;  // fields after entry/entryOff
+  f.name_off = LoadLE<uint32_t>(p + base);
+  f.pcfile = LoadLE<uint32_t>(p + base + 4 * 4);
+  f.pcln = LoadLE<uint32_t>(p + base + 5 * 4);
+  f.npcdata = LoadLE<uint32_t>(p + base + 6 * 4);
+  f.cu_offset = LoadLE<uint32_t>(p + base + 7 * 4);
+  if (format_ == Format::kGo120) f.start_line = LoadLE<int32_t>(p + 36);
+  f.nfuncdata = p[fixed - 1];
+  return f;
+}
+
+int32_t Pclntab::PcValue(uint32_t off, uint64_t entry, uint64_t target, PcCursor* c) const {
+  if (off == 0) return -1;
+  PcCursor local;
+  if (c == nullptr) c = &local;
+  if (!c->valid || c->table != off || c->entry != entry || target < c->lo) {
+    c->table = off;
+    c->entry = entry;
+    c->pos = pctab_off_ + off;
+    c->lo = c->hi = entry;
+    c->val = -1;
+    c->first = true;
+    c->valid = true;
+  }
+  if (target < c->hi) return c->val;  // still inside the last decoded range
+  for (;;) {
+    uint32_t uv;
+    if (!ReadUvarint(data_, &c->pos, &uv)) {
+      c->valid = false;
+      return -1;
+    }
+    if (uv == 0 && !c->first) {
+      // End of table: -1 from here on.
+      c->lo = c->hi;
+      c->hi = UINT64_MAX;
+      c->val = -1;
+      return -1;
+    }
+    // Zig-zag decode.
+    int32_t delta = static_cast<int32_t>(-(uv & 1) ^ (uv >> 1));
+    uint32_t pcdelta;
+    if (!ReadUvarint(data_, &c->pos, &pcdelta)) {
+      c->valid = false;
+      return -1;
+    }
+    c->val = static_cast<int32_t>(static_cast<uint32_t>(c->val) + static_cast<uint32_t>(delta));
+    c->first = false;
+    c->lo = c->hi;
+    c->hi += uint64_t{pcdelta} * quantum_;
+    if (target < c->hi) return c->val;
+  }
+}
+
+uint32_t Pclntab::PcData(const Func& f, uint32_t table) const {
+  if (table >= f.npcdata) return 0;
+  size_t fixed = format_ == Format::kGo118 ? 40 : 44;
+  return static_cast<uint32_t>(ReadWord(f.record_off + fixed + 4 * uint64_t{table}, 4));
+}
+
+std::span<const uint8_t> Pclntab::InlineTree(const Func& f) const {
+  if (f.nfuncdata <= kFuncdataInlTree || elf_ == nullptr) return {};
+  size_t fixed = format_ == Format::kGo118 ? 40 : 44;
+  uint64_t p = f.record_off + fixed + 4 * uint64_t{f.npcdata};
+  if (format_ == Format::kGo116) {
+    // Absolute pointers, 8-byte aligned in memory.
+    if ((vaddr_ + p) & 4) p += 4;
+    p += 8 * uint64_t{kFuncdataInlTree};
+    if (p + 8 > data_.size()) return {};
+    auto ptr = elf_->ReadPointer(vaddr_ + p);
+    if (!ptr || *ptr == 0) return {};
+    return elf_->ReadVaddrToSegmentEnd(*ptr);
+  }
+  uint64_t off = ReadWord(p + 4 * uint64_t{kFuncdataInlTree}, 4);
+  if (p + 4 * uint64_t{kFuncdataInlTree} + 4 > data_.size() || off == 0xffffffff) return {};
+  if (off >= gofunc_data_.size()) return {};
+  return gofunc_data_.subspan(off);
+}
+
+std::string_view Pclntab::CStr(uint64_t table_off, uint64_t off) const {
+  uint64_t pos = table_off + off;
+  if (pos >= data_.size()) return {};
+  const char* s = reinterpret_cast<const char*>(data_.data() + pos);
+  return std::string_view(s, strnlen(s, data_.size() - pos));
+}
+
+std::string_view Pclntab::FuncName(size_t index) const {
+  auto f = ReadFunc(index);
+  if (!f) return {};
+  return CStr(funcname_off_, f->name_off);
+}
+
+std::string_view Pclntab::FileName(const Func& f, int32_t file_index) const {
+  if (file_index < 0) return {};
+  uint64_t slot = cu_off_ + 4 * (uint64_t{f.cu_offset} + static_cast<uint32_t>(file_index));
+  if (slot + 4 > data_.size()) return {};
+  uint32_t off = LoadLE<uint32_t>(data_.data() + slot);
+  if (off == 0xffffffff) return {};
+  return CStr(filetab_off_, off);
+}
+
+bool Pclntab::Enter(uint64_t pc, LookupState* st) const {
+  if (st->index < nfunc_ && st->func.entry <= pc && pc < st->end) return !st->name.empty();
+  auto index = FindFunc(pc);
+  if (!index) return false;
+  auto f = ReadFunc(*index);
+  if (!f) return false;
+  st->index = *index;
+  st->end = FuncEntry(*index + 1);
+  st->func = *f;
+  st->name = CStr(funcname_off_, f->name_off);
+  st->inl_tree = InlineTree(*f);
+  st->inl_table = st->inl_tree.empty() ? 0 : PcData(*f, kPcdataInlTreeIndex);
+  st->file = st->line = st->inl = PcCursor{};
+  st->parents.clear();
+  return !st->name.empty();
+}
+
+Pclntab::Position Pclntab::PositionAt(const LookupState& st, uint64_t pc, PcCursor* file, PcCursor* line,
+                                      PcCursor* inl) const {
+  const Func& f = st.func;
+  Position p;
+  p.file = PcValue(f.pcfile, f.entry, pc, file);
+  p.line = PcValue(f.pcln, f.entry, pc, line);
+  p.inl = st.inl_table ? PcValue(st.inl_table, f.entry, pc, inl) : -1;
+  return p;
+}
+
+bool Pclntab::Visit(uint64_t pc, LookupState* st, std::vector<FrameView>* frames) const {
+  frames->clear();
+  if (!Enter(pc, st)) return false;
+  const Func& f = st->func;
+  const size_t entry_size = format_ == Format::kGo120 ? 16 : 20;
+  // Name as runtime.CallersFrames prints it; generic shapes need a rewrite,
+  // kept in per-depth scratch strings so views stay valid.
+  auto set_names = [&](std::string_view raw, FrameView* v) {
+    if (raw.find('[') == std::string_view::npos) {
+      v->function = raw;
+      return;
+    }
+    // Sized once: growing the vector would move short (SSO) strings that
+    // earlier frames' views still point into.
+    const size_t depth = frames->size();
+    if (st->print_names.size() < static_cast<size_t>(kMaxInlineDepth) + 1)
+      st->print_names.resize(static_cast<size_t>(kMaxInlineDepth) + 1);
+    if (depth >= st->print_names.size()) return;
+    st->print_names[depth] = FuncNameForPrint(raw);
+    v->function = st->print_names[depth];
+    if (v->function.size() != raw.size()) v->system_name = raw;
+  };
+  // The innermost position continues the batch's cursors (pcs ascend).
+  Position pos = PositionAt(*st, pc, &st->file, &st->line, &st->inl);
+  uint64_t cur = pc;
+  for (int depth = 0; depth < kMaxInlineDepth; ++depth) {
+    FrameView frame;
+    frame.file = FileName(f, pos.file);
+    frame.line = pos.line < 0 ? 0 : pos.line;
+    uint64_t e = static_cast<uint64_t>(pos.inl) * entry_size;
+    if (pos.inl < 0 || e + entry_size > st->inl_tree.size()) {
+      set_names(st->name, &frame);
+      frame.start_line = f.start_line;
+      frames->push_back(frame);
+      return true;
+    }
+    const uint8_t* ent = st->inl_tree.data() + e;
+    int32_t name_off, parent_pc, start_line = 0;
+    if (format_ == Format::kGo120) {
+      name_off = LoadLE<int32_t>(ent + 4);
+      parent_pc = LoadLE<int32_t>(ent + 8);
+      start_line = LoadLE<int32_t>(ent + 12);
+    } else {
+      name_off = LoadLE<int32_t>(ent + 12);
+      parent_pc = LoadLE<int32_t>(ent + 16);
+    }
+    std::string_view name = CStr(funcname_off_, static_cast<uint32_t>(name_off));
+    if (name.empty())
+      frame.function = "??";
+    else
+      set_names(name, &frame);
+    frame.start_line = start_line;
+    frame.inlined = true;
+    frames->push_back(frame);
+    uint64_t next = f.entry + static_cast<uint64_t>(static_cast<int64_t>(parent_pc));
+    if (next == cur && depth > 0) break;  // corrupt: no progress
+    cur = next;
+    // Call sites repeat across a batch: remember their positions per function.
+    auto it = std::find_if(st->parents.begin(), st->parents.end(), [&](const auto& p) { return p.first == cur; });
+    if (it != st->parents.end()) {
+      pos = it->second;
+    } else {
+      pos = PositionAt(*st, cur, nullptr, nullptr, nullptr);
+      if (st->parents.size() < 64) st->parents.emplace_back(cur, pos);
+    }
+  }
+  // Corrupt inline tree (a cycle): report the physical frame only.
+  frames->clear();
+  FrameView frame;
+  set_names(st->name, &frame);
+  frame.start_line = f.start_line;
+  frames->push_back(frame);
+  return true;
+}
+
+bool Pclntab::Symbolize(uint64_t pc, std::vector<Frame>* frames, LookupState* state) const {
+  LookupState local;
+  std::vector<FrameView> views;
+  if (!Visit(pc, state ? state : &local, &views)) return false;
+  for (const auto& v : views) {
+    Frame f;
+    f.function = std::string(v.function);
+    f.system_name = std::string(v.system_name);
+    f.file = std::string(v.file);
+    f.line = v.line;
+    f.start_line = v.start_line;
+    f.inlined = v.inlined;
+    frames->push_back(std::move(f));
+  }
+  return true;
+}
+
+}  // namespace golens::symbolizer

@@ -1,0 +1,3 @@
+module golens.dev/demo
+
+go 1.21

@@ -1,0 +1,3 @@
+module golens.test/goprof
+
+go 1.21

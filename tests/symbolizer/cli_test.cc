@@ -1,0 +1,140 @@
+// `golens symbolize` end to end: output format, stdin, --pid, errors and exit codes.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <regex>
+
+#include "symbolizer/symbolizer.h"
+
+#include "tests/symbolizer/test_util.h"
+
+namespace golens::symbolizer {
+namespace {
+
+using testing::Fixture;
+using testing::RunCommand;
+using testing::Split;
+
+const std::string kGolens = GOLENS_BIN;
+
+// The expected text for one dwarfref row: "0xPC\n  F FILE:LINE\n...".
+std::string ExpectedFromReference(const std::string& row) {
+  auto cols = Split(row, '\t');
+  std::string out = cols[0] + "\n";
+  for (size_t i = 1; i + 2 < cols.size(); i += 3) out += "  " + cols[i] + " " + cols[i + 1] + ":" + cols[i + 2] + "\n";
+  return out;
+}
+
+TEST(SymbolizeCli, ExeOutputMatchesReferenceExactly) {
+  auto ref = RunCommand(std::string(GOLENS_SYM_DWARFREF) + " -min 0 " + Fixture("local_plain"));
+  ASSERT_EQ(ref.exit_code, 0);
+  std::string deep, flat;
+  for (const auto& row : Split(ref.out, '\n')) {
+    size_t tabs = std::count(row.begin(), row.end(), '\t');
+    if (tabs >= 9 && deep.empty()) deep = row;  // three frames or more
+    if (tabs == 3 && flat.empty()) flat = row;
+  }
+  ASSERT_FALSE(deep.empty());
+  ASSERT_FALSE(flat.empty());
+  const std::string a = Split(deep, '\t')[0], b = Split(flat, '\t')[0];
+  const std::string expected = ExpectedFromReference(deep) + ExpectedFromReference(flat) + "0x10\n  ?? ??:0\n";
+
+  auto args = RunCommand(kGolens + " symbolize --exe " + Fixture("local_plain.stripped") + " " + a + " " + b + " 10");
+  EXPECT_EQ(args.exit_code, 0);
+  EXPECT_EQ(args.out, expected);
+
+  // Same through stdin, one address per line (with and without 0x, blank lines ignored).
+  auto in = RunCommand("printf '" + a + "\\n\\n" + b.substr(2) + "\\n0x10\\n' | " + kGolens + " symbolize --exe " +
+                       Fixture("local_plain.stripped"));
+  EXPECT_EQ(in.exit_code, 0);
+  EXPECT_EQ(in.out, expected);
+}
+
+// Many addresses: several 16k chunks handled by two threads must still come
+// out in input order, identical to the library's vector API.
+TEST(SymbolizeCli, LargeBatchMatchesLibrary) {
+  auto binary = Binary::Open(Fixture("1_23_12_cgo"));
+  ASSERT_TRUE(binary.ok());
+  auto funcs = (*binary)->FindSymbolsWithPrefix("");
+  ASSERT_GT(funcs.size(), 1000u);
+  std::mt19937_64 rng(99);
+  std::vector<uint64_t> addrs;
+  while (addrs.size() < 40000) {
+    const Symbol& f = funcs[rng() % funcs.size()];
+    if (f.size) addrs.push_back(f.vaddr + rng() % f.size);
+  }
+  addrs.push_back(0x10);
+  addrs.push_back(addrs[5]);
+  const std::string in = (std::filesystem::temp_directory_path() / ("golens_cli_" + std::to_string(getpid()))).string();
+  std::string input, expected;
+  auto results = (*binary)->Symbolize(addrs);
+  for (size_t i = 0; i < addrs.size(); ++i) {
+    char hex[32];
+    std::snprintf(hex, sizeof hex, "0x%llx", static_cast<unsigned long long>(addrs[i]));
+    input += std::string(hex) + "\n";
+    expected += std::string(hex) + "\n";
+    if (results[i].frames.empty()) expected += "  ?? ??:0\n";
+    for (const auto& f : results[i].frames)
+      expected += "  " + f.function + " " + (f.file.empty() ? "??:0" : f.file + ":" + std::to_string(f.line)) + "\n";
+  }
+  {
+    std::ofstream(in) << input;
+  }
+  auto r = RunCommand(kGolens + " symbolize --exe " + Fixture("1_23_12_cgo") + " < " + in);
+  std::filesystem::remove(in);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out.size(), expected.size());
+  EXPECT_TRUE(r.out == expected) << "CLI output differs from Binary::Symbolize";
+}
+
+TEST(SymbolizeCli, PidMode) {
+  testing::SpinningProcess proc(Fixture("local_pie.stripped"));
+  ASSERT_TRUE(proc.ok());
+  char addr[32];
+  std::snprintf(addr, sizeof addr, "%llx", static_cast<unsigned long long>(proc.spin_address()));
+  auto r = RunCommand(kGolens + " symbolize --pid " + std::to_string(proc.pid()) + " " + addr);
+  EXPECT_EQ(r.exit_code, 0);
+  std::regex want(std::string("^0x") + addr +
+                  "\n  example.com/golens/testprog/internal/work.Spin \\S+/internal/work/work.go:[0-9]+\n$");
+  EXPECT_TRUE(std::regex_match(r.out, want)) << r.out;
+}
+
+TEST(SymbolizeCli, KernelMode) {
+  auto line = RunCommand("grep -m1 ' T schedule$' /proc/kallsyms");
+  ASSERT_EQ(line.exit_code, 0);
+  std::string addr = line.out.substr(0, line.out.find(' '));
+  auto r = RunCommand(kGolens + " symbolize --kernel " + addr);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("  schedule ??:0\n"), std::string::npos) << r.out;
+}
+
+TEST(SymbolizeCli, ErrorsAndExitCodes) {
+  auto missing = RunCommand(kGolens + " symbolize --exe /nonexistent/bin 0x1", true);
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.out.find("golens symbolize: open /nonexistent/bin: No such file or directory"),
+            std::string::npos)
+      << missing.out;
+
+  auto notelf = RunCommand(kGolens + " symbolize --exe " + std::string(GOLENS_SYM_TESTDATA) + "/cli_test.cc 0x1", true);
+  EXPECT_EQ(notelf.exit_code, 1);
+  EXPECT_NE(notelf.out.find("not an ELF file"), std::string::npos) << notelf.out;
+
+  auto none = RunCommand(kGolens + " symbolize 0x1", true);
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.out.find("exactly one of"), std::string::npos) << none.out;
+
+  auto bad = RunCommand(kGolens + " symbolize --exe " + Fixture("local_plain") + " 0xzz", true);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.out.find("invalid address \"0xzz\""), std::string::npos) << bad.out;
+
+  auto gone = RunCommand(kGolens + " symbolize --pid 1073741800 0x1", true);
+  EXPECT_EQ(gone.exit_code, 1);
+  EXPECT_NE(gone.out.find("/proc/1073741800/maps"), std::string::npos) << gone.out;
+}
+
+}  // namespace
+}  // namespace golens::symbolizer

@@ -1,0 +1,5 @@
+module example.com/golens/dwarfref
+
+go 1.26.0
+
+require golang.org/x/arch v0.32.0

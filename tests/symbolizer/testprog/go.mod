@@ -1,0 +1,3 @@
+module example.com/golens/testprog
+
+go 1.21
