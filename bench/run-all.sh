@@ -1,11 +1,19 @@
 #!/bin/bash
-# `make bench`: runs every area's benchmark suite and peer comparison.
-# Each bench/<area>/run.sh prints its figures; bench/README.md records them.
+# `make bench`: every area's benchmark suite and peer comparison, in one run.
+# Figures and the commands behind them are recorded in bench/README.md.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=${1:-build}
 case "$BUILD_DIR" in /*) ;; *) BUILD_DIR=$ROOT/$BUILD_DIR ;; esac
-for run in "$ROOT"/bench/*/run.sh; do
-  echo "== $run"
-  "$run" "$BUILD_DIR"
-done
+echo "== overhead: target throughput under golens vs runtime/pprof"
+"$ROOT/bench/overhead/run.sh" "$BUILD_DIR"
+"$ROOT/bench/overhead/bpf_cost.sh" "$BUILD_DIR" 99
+echo "== symbolizer: Google Benchmark + golens symbolize vs go tool addr2line"
+"$ROOT/bench/symbolizer/run.sh" "$BUILD_DIR"
+echo "== flame graphs: Google Benchmark + golens flame vs inferno"
+"$BUILD_DIR/bench/flame/flame_bench" --benchmark_min_time=0.5
+if command -v inferno-flamegraph >/dev/null || [ -x "$HOME/.cargo/bin/inferno-flamegraph" ]; then
+  "$ROOT/bench/flame/run_peer.sh" "$BUILD_DIR" 9
+else
+  echo "(inferno not installed: 'cargo install inferno' to run the peer comparison)"
+fi

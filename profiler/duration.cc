@@ -21,8 +21,9 @@ Result<std::chrono::nanoseconds> ParseDuration(const std::string& text) {
   else if (unit == "m") scale = 60e9;
   else if (unit == "h") scale = 3600e9;
   else return MakeError("bad duration unit in \"" + text + "\" (use ms, s, m or h)", 2);
-  if (!(value > 0) || !std::isfinite(value) || value * scale > 1e18) {
-    return MakeError("duration out of range: " + text, 2);
+  // Below 1 ns a positive value ("1e-54") would truncate to a zero duration.
+  if (!(value > 0) || !std::isfinite(value) || value * scale > 1e18 || value * scale < 1) {
+    return MakeError("duration out of range: " + text + " (1ns to ~31 years)", 2);
   }
   return std::chrono::nanoseconds(static_cast<int64_t>(value * scale));
 }

@@ -41,34 +41,6 @@ std::string Hex(std::span<const uint8_t> bytes) {
   return out;
 }
 
-// Sorts (vaddr, input index) pairs by vaddr. Batches are large and their
-// addresses span a few MB of text, so an LSD radix sort over the bits that
-// differ (2-3 passes of 11 bits) beats std::sort several times over.
-void SortByAddress(std::vector<std::pair<uint64_t, uint32_t>>* items) {
-  auto& v = *items;
-  if (std::is_sorted(v.begin(), v.end())) return;
-  if (v.size() < 512) {
-    std::sort(v.begin(), v.end());
-    return;
-  }
-  uint64_t lo = UINT64_MAX, hi = 0;
-  for (const auto& e : v) {
-    lo = std::min(lo, e.first);
-    hi = std::max(hi, e.first);
-  }
-  const uint64_t span = hi - lo;
-  const int bits = span == 0 ? 0 : 64 - __builtin_clzll(span);
-  constexpr int kDigit = 11;
-  std::vector<std::pair<uint64_t, uint32_t>> tmp(v.size());
-  for (int shift = 0; shift < bits; shift += kDigit) {
-    size_t count[(1 << kDigit) + 1] = {};
-    for (const auto& e : v) ++count[((e.first - lo) >> shift & ((1 << kDigit) - 1)) + 1];
-    for (int d = 0; d < (1 << kDigit); ++d) count[d + 1] += count[d];
-    for (const auto& e : v) tmp[count[(e.first - lo) >> shift & ((1 << kDigit) - 1)]++] = e;
-    v.swap(tmp);
-  }
-}
-
 class BinaryImpl final : public Binary {
  public:
   BinaryImpl(FileImage image, std::string path) : image_(std::move(image)), path_(std::move(path)) {}
@@ -247,19 +219,26 @@ std::optional<uint64_t> BinaryImpl::LocateModuledata(const Pclntab& tab) const {
 }
 
 void BinaryImpl::SymbolizeVisit(std::span<const uint64_t> vaddrs, const FrameVisitor& visit) const {
-  // Sorted lookups: neighbouring addresses share a function, its decoding
-  // cursors and the table pages.
-  std::vector<std::pair<uint64_t, uint32_t>> order(vaddrs.size());  // (vaddr, input index)
-  for (uint32_t i = 0; i < order.size(); ++i) order[i] = {vaddrs[i], i};
-  SortByAddress(&order);  // stable: equal addresses keep input order
+  // Sorted lookups: neighbouring addresses share a function, its decoded
+  // tables and the table pages. Input already in order (callers that sort a
+  // big batch once) is visited as is.
+  std::vector<std::pair<uint64_t, uint32_t>> order;  // (vaddr, input index)
+  const bool presorted = std::is_sorted(vaddrs.begin(), vaddrs.end());
+  if (!presorted) {
+    order.resize(vaddrs.size());
+    for (uint32_t i = 0; i < order.size(); ++i) order[i] = {vaddrs[i], i};
+    SortByAddress(&order);  // stable: equal addresses keep input order
+  }
   Pclntab::LookupState state;
+  if (vaddrs.size() >= 256) state.str_cache.resize(Pclntab::kStrCacheSlots);
   std::vector<FrameView> views;
   std::string demangled;
   char error[64];
   size_t error_len = 0;
-  for (size_t k = 0; k < order.size(); ++k) {
-    const auto [vaddr, i] = order[k];
-    if (k == 0 || order[k - 1].first != vaddr) {  // duplicates reuse the previous answer
+  for (size_t k = 0; k < vaddrs.size(); ++k) {
+    const uint64_t vaddr = presorted ? vaddrs[k] : order[k].first;
+    const size_t i = presorted ? k : order[k].second;
+    if (k == 0 || (presorted ? vaddrs[k - 1] : order[k - 1].first) != vaddr) {  // duplicates reuse the previous answer
       views.clear();
       error_len = 0;
       if (pclntab_ && pclntab_->Visit(vaddr, &state, &views)) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -18,19 +19,33 @@ class ElfSymbolTable {
     std::string_view name;  // points into the file image
   };
 
-  // Names point into elf's image, which must outlive this table.
+  // Names point into elf's image, which must outlive this table. Only
+  // collects: the address index is sorted on first use (Go binaries
+  // symbolize through the pclntab and rarely need it).
   void Load(const ElfFile& elf);
 
   // The function containing vaddr, or nullptr.
   const Entry* Find(uint64_t vaddr) const;
   const Entry* FindByName(std::string_view name) const;
   std::vector<const Entry*> FindByPrefix(std::string_view prefix) const;
-  size_t size() const { return entries_.size(); }
+  size_t size() const {
+    EnsureSorted();
+    return entries_.size();
+  }
   bool has_symtab() const { return has_symtab_; }
 
  private:
-  std::vector<Entry> entries_;  // one per address, sorted
-  std::vector<Entry> all_;      // every symbol, aliases included (name lookups)
+  struct Ranked {
+    Entry entry;
+    int rank;  // binding preference (exported first)
+  };
+  static bool Before(const Ranked& a, const Ranked& b);
+  void EnsureSorted() const;
+
+  std::vector<Ranked> raw_;  // every symbol, aliases included, file order
+  mutable std::once_flag sorted_once_;
+  mutable std::vector<Entry> entries_;  // one per address, sorted
+  mutable std::vector<Entry> all_;      // every symbol, sorted like entries_
   bool has_symtab_ = false;
 };
 

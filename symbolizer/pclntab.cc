@@ -166,48 +166,6 @@ std::optional<Pclntab::Func> Pclntab::ReadFunc(size_t index) const {
   return f;
 }
 
-int32_t Pclntab::PcValue(uint32_t off, uint64_t entry, uint64_t target, PcCursor* c) const {
-  if (off == 0) return -1;
-  PcCursor local;
-  if (c == nullptr) c = &local;
-  if (!c->valid || c->table != off || c->entry != entry || target < c->lo) {
-    c->table = off;
-    c->entry = entry;
-    c->pos = pctab_off_ + off;
-    c->lo = c->hi = entry;
-    c->val = -1;
-    c->first = true;
-    c->valid = true;
-  }
-  if (target < c->hi) return c->val;  // still inside the last decoded range
-  for (;;) {
-    uint32_t uv;
-    if (!ReadUvarint(data_, &c->pos, &uv)) {
-      c->valid = false;
-      return -1;
-    }
-    if (uv == 0 && !c->first) {
-      // End of table: -1 from here on.
-      c->lo = c->hi;
-      c->hi = UINT64_MAX;
-      c->val = -1;
-      return -1;
-    }
-    // Zig-zag decode.
-    int32_t delta = static_cast<int32_t>(-(uv & 1) ^ (uv >> 1));
-    uint32_t pcdelta;
-    if (!ReadUvarint(data_, &c->pos, &pcdelta)) {
-      c->valid = false;
-      return -1;
-    }
-    c->val = static_cast<int32_t>(static_cast<uint32_t>(c->val) + static_cast<uint32_t>(delta));
-    c->first = false;
-    c->lo = c->hi;
-    c->hi += uint64_t{pcdelta} * quantum_;
-    if (target < c->hi) return c->val;
-  }
-}
-
 uint32_t Pclntab::PcData(const Func& f, uint32_t table) const {
   if (table >= f.npcdata) return 0;
   size_t fixed = format_ == Format::kGo118 ? 40 : 44;
@@ -246,40 +204,135 @@ std::string_view Pclntab::FuncName(size_t index) const {
   return CStr(funcname_off_, f->name_off);
 }
 
-std::string_view Pclntab::FileName(const Func& f, int32_t file_index) const {
+std::string_view Pclntab::FileName(const Func& f, int32_t file_index, LookupState* st) const {
   if (file_index < 0) return {};
   uint64_t slot = cu_off_ + 4 * (uint64_t{f.cu_offset} + static_cast<uint32_t>(file_index));
   if (slot + 4 > data_.size()) return {};
   uint32_t off = LoadLE<uint32_t>(data_.data() + slot);
   if (off == 0xffffffff) return {};
-  return CStr(filetab_off_, off);
+  return CStrCached(filetab_off_, off, st);
+}
+
+std::optional<size_t> Pclntab::FindFuncFrom(uint64_t pc, size_t from) const {
+  // Precondition: entry(from) <= pc. Gallop to a bracket, then bisect.
+  if (from >= nfunc_ || pc >= FuncEntry(nfunc_)) return std::nullopt;
+  size_t lo = from, hi = from + 1, step = 1;
+  while (hi < nfunc_ && FuncEntry(hi) <= pc) {
+    lo = hi;
+    step *= 2;
+    hi = nfunc_ - lo > step ? lo + step : nfunc_;
+  }
+  while (hi - lo > 1) {  // invariant: entry(lo) <= pc, entry(hi) > pc
+    size_t mid = lo + (hi - lo) / 2;
+    if (FuncEntry(mid) <= pc)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+void Pclntab::ResetRuns(DecodedTable* t, uint32_t table, uint64_t entry) const {
+  t->table = table;
+  t->pos = pctab_off_ + table;
+  t->hi = entry;
+  t->val = -1;
+  t->first = true;
+  t->done = false;
+  t->ends.clear();
+  t->vals.clear();
+}
+
+int32_t Pclntab::RunValue(DecodedTable* t, uint64_t entry, uint64_t pc) const {
+  if (t->table == 0 || pc < entry) return -1;  // (a corrupt call site may point before entry)
+  if (pc < t->hi) {
+    // Already decoded. Ascending lookups land in the last run.
+    const size_t n = t->ends.size();
+    if (n == 1 || pc >= t->ends[n - 2]) return t->vals[n - 1];
+    size_t k = static_cast<size_t>(std::upper_bound(t->ends.begin(), t->ends.end(), pc) - t->ends.begin());
+    return t->vals[k];
+  }
+  if (t->done) return -1;  // past the end of the table (or of its valid part)
+  for (;;) {
+    uint32_t uv;
+    if (!ReadUvarint(data_, &t->pos, &uv) || (uv == 0 && !t->first)) {
+      t->done = true;
+      return -1;
+    }
+    // Zig-zag decode.
+    int32_t delta = static_cast<int32_t>(-(uv & 1) ^ (uv >> 1));
+    uint32_t pcdelta;
+    if (!ReadUvarint(data_, &t->pos, &pcdelta)) {
+      t->done = true;
+      return -1;
+    }
+    t->val = static_cast<int32_t>(static_cast<uint32_t>(t->val) + static_cast<uint32_t>(delta));
+    t->first = false;
+    if (pcdelta == 0) continue;  // an empty run holds no pc: not stored
+    t->hi += uint64_t{pcdelta} * quantum_;
+    t->ends.push_back(t->hi);
+    t->vals.push_back(t->val);
+    if (pc < t->hi) return t->val;
+  }
+}
+
+Pclntab::Position Pclntab::RunPosition(LookupState* st, uint64_t pc) const {
+  const uint64_t entry = st->func.entry;
+  Position p;
+  p.file = RunValue(&st->file_runs, entry, pc);
+  p.line = RunValue(&st->line_runs, entry, pc);
+  p.inl = RunValue(&st->inl_runs, entry, pc);
+  return p;
+}
+
+std::string_view Pclntab::CStrCached(uint64_t table_off, uint64_t off, LookupState* st) const {
+  if (st->str_cache.empty()) return CStr(table_off, off);
+  const uint64_t pos = table_off + off;
+  if (pos >= data_.size()) return {};
+  StrCacheSlot& slot = st->str_cache[(pos ^ (pos >> 12)) & (kStrCacheSlots - 1)];
+  const char* s = reinterpret_cast<const char*>(data_.data() + pos);
+  if (slot.pos != pos) {
+    slot.pos = pos;
+    slot.len = strnlen(s, data_.size() - pos);
+  }
+  return std::string_view(s, slot.len);
+}
+
+void Pclntab::Prefetch(size_t next, size_t after) const {
+  auto touch = [&](uint64_t off) {
+    if (off < data_.size()) __builtin_prefetch(data_.data() + off);
+  };
+  if (after < nfunc_)  // its _func record, read when `next` is prefetched
+    touch(pcln_off_ + ReadWord(pcln_off_ + after * functab_entry_size_ + functab_field_size_, functab_field_size_));
+  if (next >= nfunc_) return;
+  auto f = ReadFunc(next);
+  if (!f) return;
+  touch(funcname_off_ + f->name_off);
+  if (f->pcfile) touch(pctab_off_ + f->pcfile);
+  if (f->pcln) touch(pctab_off_ + f->pcln);
+  if (uint32_t inl = PcData(*f, kPcdataInlTreeIndex)) touch(pctab_off_ + inl);
 }
 
 bool Pclntab::Enter(uint64_t pc, LookupState* st) const {
   if (st->index < nfunc_ && st->func.entry <= pc && pc < st->end) return !st->name.empty();
-  auto index = FindFunc(pc);
+  // Sorted batches move forward: search from the current function.
+  auto index = st->index < nfunc_ && pc >= st->end ? FindFuncFrom(pc, st->index + 1) : FindFunc(pc);
   if (!index) return false;
   auto f = ReadFunc(*index);
   if (!f) return false;
   st->index = *index;
   st->end = FuncEntry(*index + 1);
+  // Sorted batches usually go on to the next functions, whose tables lie
+  // elsewhere in a multi-MB pclntab: start those cache misses now.
+  Prefetch(*index + 1, *index + 2);
   st->func = *f;
   st->name = CStr(funcname_off_, f->name_off);
   st->inl_tree = InlineTree(*f);
   st->inl_table = st->inl_tree.empty() ? 0 : PcData(*f, kPcdataInlTreeIndex);
-  st->file = st->line = st->inl = PcCursor{};
-  st->parents.clear();
+  ResetRuns(&st->file_runs, f->pcfile, f->entry);
+  ResetRuns(&st->line_runs, f->pcln, f->entry);
+  ResetRuns(&st->inl_runs, st->inl_table, f->entry);
   return !st->name.empty();
-}
-
-Pclntab::Position Pclntab::PositionAt(const LookupState& st, uint64_t pc, PcCursor* file, PcCursor* line,
-                                      PcCursor* inl) const {
-  const Func& f = st.func;
-  Position p;
-  p.file = PcValue(f.pcfile, f.entry, pc, file);
-  p.line = PcValue(f.pcln, f.entry, pc, line);
-  p.inl = st.inl_table ? PcValue(st.inl_table, f.entry, pc, inl) : -1;
-  return p;
 }
 
 bool Pclntab::Visit(uint64_t pc, LookupState* st, std::vector<FrameView>* frames) const {
@@ -304,12 +357,13 @@ bool Pclntab::Visit(uint64_t pc, LookupState* st, std::vector<FrameView>* frames
     v->function = st->print_names[depth];
     if (v->function.size() != raw.size()) v->system_name = raw;
   };
-  // The innermost position continues the batch's cursors (pcs ascend).
-  Position pos = PositionAt(*st, pc, &st->file, &st->line, &st->inl);
+  // Positions come from the function's decoded runs: the innermost pc
+  // extends them (pcs ascend), call sites are binary searches.
+  Position pos = RunPosition(st, pc);
   uint64_t cur = pc;
   for (int depth = 0; depth < kMaxInlineDepth; ++depth) {
     FrameView frame;
-    frame.file = FileName(f, pos.file);
+    frame.file = FileName(f, pos.file, st);
     frame.line = pos.line < 0 ? 0 : pos.line;
     uint64_t e = static_cast<uint64_t>(pos.inl) * entry_size;
     if (pos.inl < 0 || e + entry_size > st->inl_tree.size()) {
@@ -328,7 +382,7 @@ bool Pclntab::Visit(uint64_t pc, LookupState* st, std::vector<FrameView>* frames
       name_off = LoadLE<int32_t>(ent + 12);
       parent_pc = LoadLE<int32_t>(ent + 16);
     }
-    std::string_view name = CStr(funcname_off_, static_cast<uint32_t>(name_off));
+    std::string_view name = CStrCached(funcname_off_, static_cast<uint32_t>(name_off), st);
     if (name.empty())
       frame.function = "??";
     else
@@ -339,14 +393,7 @@ bool Pclntab::Visit(uint64_t pc, LookupState* st, std::vector<FrameView>* frames
     uint64_t next = f.entry + static_cast<uint64_t>(static_cast<int64_t>(parent_pc));
     if (next == cur && depth > 0) break;  // corrupt: no progress
     cur = next;
-    // Call sites repeat across a batch: remember their positions per function.
-    auto it = std::find_if(st->parents.begin(), st->parents.end(), [&](const auto& p) { return p.first == cur; });
-    if (it != st->parents.end()) {
-      pos = it->second;
-    } else {
-      pos = PositionAt(*st, cur, nullptr, nullptr, nullptr);
-      if (st->parents.size() < 64) st->parents.emplace_back(cur, pos);
-    }
+    pos = RunPosition(st, cur);
   }
   // Corrupt inline tree (a cycle): report the physical frame only.
   frames->clear();

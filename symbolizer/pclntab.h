@@ -53,17 +53,6 @@ class Pclntab {
   uint64_t min_pc() const { return nfunc_ ? FuncEntry(0) : 0; }
   uint64_t max_pc() const { return nfunc_ ? FuncEntry(nfunc_) : 0; }
 
-  // Decoding position in one pcvalue table, so ascending lookups in the same
-  // function continue where the previous one stopped instead of rescanning.
-  struct PcCursor {
-    uint32_t table = 0;
-    uint64_t entry = 0;
-    uint64_t pos = 0;      // next (value, pc) pair in data_
-    uint64_t lo = 0, hi = 0;  // `val` holds for pcs in [lo, hi)
-    int32_t val = -1;
-    bool first = true;
-    bool valid = false;
-  };
   struct Func {
     uint64_t entry = 0;
     uint32_t name_off = 0;
@@ -81,6 +70,29 @@ class Pclntab {
     int32_t line = -1;
     int32_t inl = -1;
   };
+  // One pcvalue table of the current function, decoded lazily into runs:
+  // run k holds vals[k] for pcs in [ends[k-1], ends[k]) (ends[-1] = entry).
+  // Decoding only goes as far as the highest pc asked for, and each byte of
+  // the table is decoded once per function per batch: inline call sites
+  // (which lie anywhere in the function) become binary searches.
+  struct DecodedTable {
+    uint32_t table = 0;     // offset in pctab; 0 = absent (value -1)
+    uint64_t pos = 0;       // next (value, pc) pair in data_
+    uint64_t hi = 0;        // decoded up to here (exclusive)
+    int32_t val = -1;
+    bool first = true;
+    bool done = false;      // end of table or corrupt: -1 from hi on
+    std::vector<uint64_t> ends;
+    std::vector<int32_t> vals;
+  };
+  // Direct-mapped cache of C string lengths (function and file names repeat
+  // across a batch; strnlen on each was a visible cost).
+  struct StrCacheSlot {
+    uint64_t pos = UINT64_MAX;
+    uint64_t len = 0;
+  };
+  static constexpr size_t kStrCacheSlots = 4096;
+
   // State carried across a sorted batch: the current function and cursors.
   struct LookupState {
     size_t index = SIZE_MAX;
@@ -89,9 +101,9 @@ class Pclntab {
     std::string_view name;
     std::span<const uint8_t> inl_tree;
     uint32_t inl_table = 0;
-    PcCursor file, line, inl;
-    std::vector<std::pair<uint64_t, Position>> parents;  // call-site positions seen in this function
     std::vector<std::string> print_names;  // scratch for "[...]" names, one per frame depth
+    DecodedTable file_runs, line_runs, inl_runs;
+    std::vector<StrCacheSlot> str_cache;  // kStrCacheSlots once used
   };
 
   // Appends the inline chain for pc, innermost first. `state` (may be null)
@@ -103,15 +115,23 @@ class Pclntab {
 
  private:
   bool Enter(uint64_t pc, LookupState* st) const;
-  Position PositionAt(const LookupState& st, uint64_t pc, PcCursor* file, PcCursor* line, PcCursor* inl) const;
+
+  // Value of `t` at pc (>= the function's entry), decoding further as needed.
+  int32_t RunValue(DecodedTable* t, uint64_t entry, uint64_t pc) const;
+  void ResetRuns(DecodedTable* t, uint32_t table, uint64_t entry) const;
+  Position RunPosition(LookupState* st, uint64_t pc) const;
+  // FindFunc for a pc at or after function `from` (sorted batches): a
+  // galloping search from there instead of a full binary search.
+  std::optional<size_t> FindFuncFrom(uint64_t pc, size_t from) const;
+  // Starts loading the tables of function `next` and the record of `after`.
+  void Prefetch(size_t next, size_t after) const;
+  std::string_view CStrCached(uint64_t table_off, uint64_t off, LookupState* st) const;
 
   std::optional<Func> ReadFunc(size_t index) const;
-  // pcvalue(): the value of table `off` at `pc` for a function starting at `entry`.
-  int32_t PcValue(uint32_t off, uint64_t entry, uint64_t pc, PcCursor* cursor = nullptr) const;
   uint32_t PcData(const Func& f, uint32_t table) const;
   // Offset in data_ (or absolute vaddr for 1.16) of FUNCDATA `index`; nullopt when absent.
   std::span<const uint8_t> InlineTree(const Func& f) const;
-  std::string_view FileName(const Func& f, int32_t file_index) const;
+  std::string_view FileName(const Func& f, int32_t file_index, LookupState* st) const;
   std::string_view CStr(uint64_t table_off, uint64_t off) const;
   uint64_t ReadWord(uint64_t off, size_t size) const;  // 0 when out of range
 

@@ -61,6 +61,15 @@ struct FrameView {
 using FrameVisitor =
     std::function<void(size_t input_index, std::span<const FrameView> frames, std::string_view error)>;
 
+// Sorts (address, input index) pairs by address; stable (equal addresses
+// keep their order). An LSD radix sort: several times faster than std::sort
+// on large batches. Callers that sort a batch once and pass sorted addresses
+// to SymbolizeVisit get visits in input order (no re-sort inside).
+void SortByAddress(std::vector<std::pair<uint64_t, uint32_t>>* items);
+// Same, with caller-provided scratch space (at least items.size() pairs;
+// less falls back to std::sort).
+void SortByAddress(std::span<std::pair<uint64_t, uint32_t>> items, std::span<std::pair<uint64_t, uint32_t>> scratch);
+
 struct Symbol {
   std::string name;
   uint64_t vaddr = 0;  // ELF virtual address

@@ -32,8 +32,16 @@ FrameKind ClassifyFrameName(std::string_view name, std::string_view filename, bo
   }
   if (!filename.empty()) {
     if (filename.ends_with(".go")) return FrameKind::kGoUser;
-    // Go assembler files (crypto, math/big...) are part of Go packages.
-    if (filename.ends_with(".s") && LooksLikeGoSymbol(name)) return FrameKind::kGoUser;
+    // Only the Go pclntab yields ".s" file names (native frames come from ELF
+    // symbols, without files), so this is Go assembly: the runtime's own
+    // (aeshashbody, memeqbody: runtime/*.s, internal/bytealg/*.s) or a
+    // package's (crypto, math/big). Paths are absolute or -trimpath relative.
+    if (filename.ends_with(".s")) {
+      const bool runtime = filename.starts_with("runtime/") || filename.starts_with("internal/") ||
+                           filename.find("/src/runtime/") != std::string_view::npos ||
+                           filename.find("/src/internal/") != std::string_view::npos;
+      return runtime ? FrameKind::kGoRuntime : FrameKind::kGoUser;
+    }
     return FrameKind::kNative;
   }
   return LooksLikeGoSymbol(name) ? FrameKind::kGoUser : FrameKind::kNative;

@@ -148,6 +148,7 @@ TEST(Duration, Parses) {
   EXPECT_EQ(ParseDuration("2m")->count(), 120'000'000'000);
   EXPECT_EQ(ParseDuration("1.5")->count(), 1'500'000'000);
   EXPECT_FALSE(ParseDuration("").ok());
+  EXPECT_FALSE(ParseDuration("1e-54").ok());  // positive but under 1 ns: found by the fuzzer
   EXPECT_FALSE(ParseDuration("-1s").ok());
   EXPECT_FALSE(ParseDuration("10 parsecs").ok());
   EXPECT_FALSE(ParseDuration("abc").ok());

@@ -227,5 +227,52 @@ TEST(Binary, SyntheticLayouts) {
   }
 }
 
+
+// A batch shares decoding work between addresses of the same function (runs
+// decoded once, call sites found by binary search, galloping function search):
+// every answer must equal the one a fresh lookup of that address alone gives,
+// whatever the batch order, duplicates included.
+TEST(Binary, BatchAnswersEqualSingleLookups) {
+  for (const char* name : {"local_plain.stripped", "1_23_12_cgo", "1_21_13_plain.stripped"}) {
+    auto b = MustOpen(name);
+    ASSERT_TRUE(b);
+    auto funcs = b->FindSymbolsWithPrefix("");
+    ASSERT_GT(funcs.size(), 100u);
+    std::mt19937_64 rng(7);
+    std::vector<uint64_t> addrs;
+    while (addrs.size() < 6000) {
+      const Symbol& f = funcs[rng() % funcs.size()];
+      if (f.size == 0) continue;
+      addrs.push_back(f.vaddr + rng() % f.size);
+      if (rng() % 8 == 0) addrs.push_back(addrs.back());  // duplicate
+      if (rng() % 8 == 0) addrs.push_back(f.vaddr + f.size - 1);  // last byte
+    }
+    addrs.push_back(0x10);
+    std::vector<uint64_t> descending = addrs;
+    std::sort(descending.rbegin(), descending.rend());
+    for (const auto* batch : {&addrs, &descending}) {
+      auto all = b->Symbolize(*batch);
+      ASSERT_EQ(all.size(), batch->size());
+      size_t inlined = 0;
+      for (size_t i = 0; i < batch->size(); ++i) {
+        auto one = b->Symbolize(std::span<const uint64_t>(&(*batch)[i], 1));
+        ASSERT_EQ(one.size(), 1u);
+        const auto& x = all[i].frames;
+        const auto& y = one[0].frames;
+        ASSERT_EQ(x.size(), y.size()) << name << " 0x" << std::hex << (*batch)[i];
+        for (size_t k = 0; k < x.size(); ++k) {
+          EXPECT_EQ(x[k].function, y[k].function);
+          EXPECT_EQ(x[k].file, y[k].file);
+          EXPECT_EQ(x[k].line, y[k].line) << name << " 0x" << std::hex << (*batch)[i];
+          EXPECT_EQ(x[k].start_line, y[k].start_line);
+          EXPECT_EQ(x[k].inlined, y[k].inlined);
+        }
+        inlined += x.size() > 1;
+      }
+      EXPECT_GT(inlined, 100u) << name << ": the batch must exercise inline call sites";
+    }
+  }
+}
+
 }  // namespace
 }  // namespace golens::symbolizer

@@ -112,6 +112,41 @@ TEST(SymbolizeCli, KernelMode) {
   EXPECT_NE(r.out.find("  schedule ??:0\n"), std::string::npos) << r.out;
 }
 
+// Stdin lines take a fast path ("0x" + hex digits) or the general parser
+// (spaces, CR, "0X", no prefix, upper case): same values either way, and the
+// same error for a bad line.
+TEST(SymbolizeCli, StdinLineForms) {
+  const std::string exe = Fixture("local_plain.stripped");
+  auto want = RunCommand(kGolens + " symbolize --exe " + exe + " 0x4a0f 0x4a0f 0x4a0f 0x4a0f 0x4a0f 0x4a0f 0x0");
+  ASSERT_EQ(want.exit_code, 0);
+  auto got = RunCommand("printf '0x4a0f\n  0x4A0F\t\r\n0X4a0f\n4a0f\n0x00004a0f\n\n0x4a0F\n0x0' | " + kGolens +
+                        " symbolize --exe " + exe);
+  EXPECT_EQ(got.exit_code, 0);
+  EXPECT_EQ(got.out, want.out);
+
+  auto long_ok = RunCommand("printf '0xffffffffffffffff\n' | " + kGolens + " symbolize --exe " + exe);
+  EXPECT_EQ(long_ok.exit_code, 0);
+  EXPECT_EQ(long_ok.out, "0xffffffffffffffff\n  ?? ??:0\n");
+  auto too_long = RunCommand("printf '0x1ffffffffffffffff\n' | " + kGolens + " symbolize --exe " + exe, true);
+  EXPECT_EQ(too_long.exit_code, 2);
+  EXPECT_NE(too_long.out.find("invalid address \"0x1ffffffffffffffff\""), std::string::npos) << too_long.out;
+  auto bad = RunCommand("printf '0x10\n0x1g\n' | " + kGolens + " symbolize --exe " + exe, true);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.out.find("invalid address \"0x1g\""), std::string::npos) << bad.out;
+}
+
+// A full disk loses nothing silently: a large batch (two workers, output
+// written piece by piece by a writer thread) into /dev/full fails with the reason.
+TEST(SymbolizeCli, WriteErrorIsReported) {
+  const std::string exe = Fixture("local_plain.stripped");
+  auto big = RunCommand("yes 0x10 | head -n 100000 | " + kGolens + " symbolize --exe " + exe + " 2>&1 >/dev/full");
+  EXPECT_EQ(big.exit_code, 1);
+  EXPECT_NE(big.out.find("write stdout: No space left on device"), std::string::npos) << big.out;
+  auto small = RunCommand(kGolens + " symbolize --exe " + exe + " 0x10 2>&1 >/dev/full");
+  EXPECT_EQ(small.exit_code, 1);
+  EXPECT_NE(small.out.find("write stdout: No space left on device"), std::string::npos) << small.out;
+}
+
 TEST(SymbolizeCli, ErrorsAndExitCodes) {
   auto missing = RunCommand(kGolens + " symbolize --exe /nonexistent/bin 0x1", true);
   EXPECT_EQ(missing.exit_code, 1);

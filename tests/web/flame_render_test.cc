@@ -42,6 +42,11 @@ TEST(FrameKind, Classification) {
   EXPECT_EQ(ClassifyFrameName("runtime.mapaccess2_faststr", "map.go", false), FrameKind::kMapLookup);
   EXPECT_EQ(ClassifyFrameName("internal/runtime/maps.(*Map).getWithKey", "", false), FrameKind::kMapLookup);
   EXPECT_EQ(ClassifyFrameName("crypto/sha256.blockSHANI", "sha256block_amd64.s", false), FrameKind::kGoUser);
+  // Runtime assembly has names without a package ('aeshashbody') but .s files.
+  EXPECT_EQ(ClassifyFrameName("aeshashbody", "/usr/local/go/src/runtime/asm_amd64.s", false),
+            FrameKind::kGoRuntime);
+  EXPECT_EQ(ClassifyFrameName("memeqbody", "internal/bytealg/equal_amd64.s", false),
+            FrameKind::kGoRuntime);
   EXPECT_EQ(ClassifyFrameName("malloc", "", false), FrameKind::kNative);
   EXPECT_EQ(ClassifyFrameName("std::vector<int>::push_back", "", false), FrameKind::kNative);
   EXPECT_EQ(ClassifyFrameName("compute", "lib.c", false), FrameKind::kNative);
