@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 DEBIAN_PACKAGES := clang llvm lld bpftool libbpf-dev libelf-dev zlib1g-dev \
   protobuf-compiler libprotobuf-dev libunwind-dev libzstd-dev libgtest-dev libgmock-dev \
   libbenchmark-dev libcapstone-dev libcpp-httplib-dev nlohmann-json3-dev libcli11-dev \
-  libclang-rt-14-dev pkg-config ninja-build cmake binutils chromium nodejs npm curl util-linux
+  libclang-rt-14-dev pkg-config ninja-build cmake binutils chromium curl util-linux
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 .PHONY: all deps build test demo clean bench
@@ -14,14 +14,17 @@ CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 all: build
 
 deps:
-	@scripts_missing=$$(for p in $(DEBIAN_PACKAGES); do \
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; \
 	  done); \
-	if [ -n "$$scripts_missing" ]; then \
-	  echo "installing Debian packages:" $$scripts_missing; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:" $$missing; \
 	  if [ "$$(id -u)" != 0 ]; then echo "error: installing packages needs root (apt-get)"; exit 2; fi; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$scripts_missing >/dev/null || exit 1; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
 	fi
+	@# Node.js may come with its own npm (not Debian's npm package, which would conflict).
+	@command -v npm >/dev/null || { echo "installing Debian packages: nodejs npm"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
 	@command -v go >/dev/null || { echo "error: the go command is needed (PATH=$$PATH)"; exit 1; }
 	@if [ -f tests/browser/package.json ] && [ ! -d tests/browser/node_modules/playwright-core ]; then \
 	  echo "installing playwright-core (npm) for browser tests"; \
