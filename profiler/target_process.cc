@@ -88,9 +88,7 @@ void TargetProcess::OpenExecutableBinaries() {
 
 void TargetProcess::RefreshMappings() {
   if (ended_) return;
-  // A zombie's maps read as empty: keep the last snapshot instead.
-  auto probe = symbolizer::ReadProcessMappings(pid_);
-  if (!probe.ok() || probe->empty() || !ProcessIsAlive(pid_)) return;
+  // Refresh keeps the last snapshot when the process is gone or a zombie.
   if (symbolizer_->Refresh().ok()) OpenExecutableBinaries();
 }
 

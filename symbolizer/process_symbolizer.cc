@@ -137,6 +137,11 @@ std::vector<SymbolizedAddress> ProcessSymbolizer::Symbolize(std::span<const uint
 Result<void> ProcessSymbolizer::Refresh() {
   auto maps = ReadProcessMappings(pid_);
   if (!maps.ok()) return maps.error();
+  // A zombie (exited, not yet reaped) has no address space: its maps read as
+  // empty. Keep the last snapshot so its samples still symbolize.
+  if (maps->empty()) {
+    return MakeError("/proc/" + std::to_string(pid_) + "/maps is empty (process exited); keeping the last snapshot");
+  }
   std::vector<Mapping> fresh = std::move(maps).value();
   std::sort(fresh.begin(), fresh.end(), [](const Mapping& a, const Mapping& b) { return a.start < b.start; });
   std::vector<std::shared_ptr<const Binary>> binaries(fresh.size());

@@ -222,6 +222,8 @@ class ProcessSymbolizer {
   // The binary backing mapping i (nullptr if anonymous or unreadable).
   std::shared_ptr<const Binary> BinaryFor(size_t mapping_index);
   // Re-reads /proc/PID/maps (new libraries); keeps already opened binaries.
+  // A vanished or exited (zombie) process is an error and leaves the last
+  // snapshot as it was.
   Result<void> Refresh();
   pid_t pid() const { return pid_; }
 

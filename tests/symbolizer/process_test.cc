@@ -2,9 +2,12 @@
 // PIE executables, deleted and replaced binaries, cache sharing across PIDs,
 // Refresh, and the real /proc/kallsyms.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <string>
 
 #include "symbolizer/symbolizer.h"
 #include "tests/symbolizer/test_util.h"
@@ -127,6 +130,45 @@ TEST(ProcessSymbolizer, CacheIsSharedAcrossProcessesAndRefresh) {
   auto refreshed = (*pa)->Refresh();
   ASSERT_FALSE(refreshed.ok());
   EXPECT_NE(refreshed.error().message.find("/proc/" + std::to_string(gone)), std::string::npos);
+}
+
+// A zombie (exited, not reaped) reads empty maps: Refresh must say so and
+// keep the snapshot, so the samples it left still symbolize.
+TEST(ProcessSymbolizer, RefreshOfZombieKeepsSnapshot) {
+  int gate[2];
+  ASSERT_EQ(pipe(gate), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(gate[1]);
+    char c;
+    (void)!read(gate[0], &c, 1);  // wait until the parent took its snapshot
+    _exit(0);
+  }
+  close(gate[0]);
+  BinaryCache cache;
+  auto ps = ProcessSymbolizer::Create(child, &cache);
+  ASSERT_TRUE(ps.ok()) << ps.error().message;
+  const size_t mappings = (*ps)->mappings().size();
+  ASSERT_GT(mappings, 0u);
+
+  close(gate[1]);  // the child exits and stays a zombie until waitpid
+  std::string state;
+  for (int i = 0; i < 500 && state != "Z"; ++i) {
+    std::ifstream stat("/proc/" + std::to_string(child) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    size_t close_paren = line.rfind(')');
+    state = close_paren == std::string::npos ? "" : line.substr(close_paren + 2, 1);
+    if (state != "Z") usleep(10000);
+  }
+  ASSERT_EQ(state, "Z") << "child did not become a zombie";
+
+  auto refreshed = (*ps)->Refresh();
+  EXPECT_FALSE(refreshed.ok());
+  EXPECT_EQ((*ps)->mappings().size(), mappings) << "the snapshot must survive the zombie";
+  int status = 0;
+  waitpid(child, &status, 0);
 }
 
 TEST(ProcessSymbolizer, VdsoFromProcessMemory) {
