@@ -84,4 +84,17 @@ std::string SampleTypeNames(const Profile& profile) {
   return names.empty() ? "(none)" : names;
 }
 
+Result<int> ResolveSampleIndex(const Profile& profile, const std::string& sample_type) {
+  if (sample_type.empty()) {
+    int index = DefaultSampleTypeIndex(profile);
+    if (index < 0) return MakeError("profile has no sample types");
+    return index;
+  }
+  int index = SampleTypeIndex(profile, sample_type);
+  if (index < 0) {
+    return MakeError("unknown sample type '" + sample_type + "'; available: " + SampleTypeNames(profile), 2);
+  }
+  return index;
+}
+
 }  // namespace golens::pprof

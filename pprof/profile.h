@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "profiler/base/result.h"
+
 namespace golens::pprof {
 
 struct ValueType {
@@ -108,5 +110,8 @@ int SampleTypeIndex(const Profile& profile, const std::string& name);
 int DefaultSampleTypeIndex(const Profile& profile);
 // "samples, cpu": for error messages that list the available sample types.
 std::string SampleTypeNames(const Profile& profile);
+// Resolves a --sample-type flag: "" = the default type; an unknown name is a
+// usage error that lists the available ones.
+Result<int> ResolveSampleIndex(const Profile& profile, const std::string& sample_type);
 
 }  // namespace golens::pprof

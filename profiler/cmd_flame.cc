@@ -93,14 +93,11 @@ int RunFlame(const FlameArgs& a) {
 int RunFold(const std::string& path, const std::string& sample_type, const std::vector<std::string>& tags) {
   auto profile = pprof::ReadProfileFile(path);
   if (!profile.ok()) return Fail(profile.error());
-  int index = -1;
+  int index = -1;  // ToFolded's default sample type
   if (!sample_type.empty()) {
-    index = pprof::SampleTypeIndex(*profile, sample_type);
-    if (index < 0) {
-      return Fail(MakeError("unknown sample type '" + sample_type + "'; available: " +
-                                pprof::SampleTypeNames(*profile),
-                            2));
-    }
+    auto resolved = pprof::ResolveSampleIndex(*profile, sample_type);
+    if (!resolved.ok()) return Fail(resolved.error());
+    index = *resolved;
   }
   if (!tags.empty()) {
     // Folded text has no labels: filter the model first.

@@ -129,26 +129,11 @@ void FlameTree::Finish() {
   for (uint32_t n = 1; n < nodes_.size(); ++n) child_list_[fill[nodes_[n].parent]++] = n;
 }
 
-Result<int> ResolveSampleIndex(const pprof::Profile& profile, const std::string& sample_type) {
-  if (sample_type.empty()) {
-    int index = pprof::DefaultSampleTypeIndex(profile);
-    if (index < 0) return MakeError("profile has no sample types");
-    return index;
-  }
-  int index = pprof::SampleTypeIndex(profile, sample_type);
-  if (index < 0) {
-    return MakeError("unknown sample type '" + sample_type + "'; available: " +
-                         pprof::SampleTypeNames(profile),
-                     2);
-  }
-  return index;
-}
-
 Result<size_t> AddProfileToTree(const pprof::Profile& profile, const TreeOptions& options,
                                 FlameTree* tree) {
   int sample_index = options.sample_index;
   if (sample_index < 0) {
-    GOLENS_TRY(sample_index, ResolveSampleIndex(profile, ""));
+    GOLENS_TRY(sample_index, pprof::ResolveSampleIndex(profile, ""));
   }
   GOLENS_TRY(std::vector<pprof::TagFilter> filters, pprof::ParseTagFilters(options.tags));
   const std::vector<pprof::TagFilter> base_filter{{pprof::kDiffBaseLabel, "true"}};

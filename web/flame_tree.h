@@ -93,8 +93,4 @@ struct TreeOptions {
 Result<size_t> AddProfileToTree(const pprof::Profile& profile, const TreeOptions& options,
                                 FlameTree* tree);
 
-// Resolves --sample-type: "" = the default type; unknown -> error that lists
-// the available ones.
-Result<int> ResolveSampleIndex(const pprof::Profile& profile, const std::string& sample_type);
-
 }  // namespace golens::web

@@ -390,7 +390,7 @@ Result<std::string> RenderFlameGraph(const pprof::Profile& profile, const FlameO
     SvgWriter writer(options, palette, ValueFormat(pprof::ValueType{"samples", "count"}));
     return writer.NoSamples("the profile has no samples");
   }
-  GOLENS_TRY(int sample_index, ResolveSampleIndex(profile, options.sample_type));
+  GOLENS_TRY(int sample_index, pprof::ResolveSampleIndex(profile, options.sample_type));
   ValueFormat format(profile.sample_types[sample_index]);
 
   TreeOptions tree_options;
@@ -467,7 +467,7 @@ Result<std::string> RenderDiffFlameGraph(const pprof::Profile& base, const pprof
   }
   // The sample type is chosen on NEW and looked up by name in BASE.
   const pprof::Profile& chooser = current.sample_types.empty() ? base : current;
-  GOLENS_TRY(int new_index, ResolveSampleIndex(chooser, flame.sample_type));
+  GOLENS_TRY(int new_index, pprof::ResolveSampleIndex(chooser, flame.sample_type));
   if (flame.sample_type.empty() && !base.sample_types.empty() && !current.sample_types.empty() &&
       pprof::SampleTypeIndex(base, chooser.sample_types[new_index].type) < 0) {
     // NEW's default is missing in BASE (e.g. folded "samples" vs a CPU
