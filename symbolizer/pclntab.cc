@@ -133,9 +133,12 @@ uint64_t Pclntab::FuncEnd(size_t index) const { return FuncEntry(index + 1); }
 
 std::optional<size_t> Pclntab::FindFunc(uint64_t pc) const {
   if (nfunc_ == 0 || pc < FuncEntry(0) || pc >= FuncEntry(nfunc_)) return std::nullopt;
-  // Last i with entry(i) <= pc (debug/gosym findFunc).
-  size_t lo = 0, hi = nfunc_;  // invariant: entry(lo) <= pc, entry(hi) > pc
-  while (hi - lo > 1) {
+  return Bisect(pc, 0, nfunc_);
+}
+
+size_t Pclntab::Bisect(uint64_t pc, size_t lo, size_t hi) const {
+  // Last i in [lo, hi) with entry(i) <= pc (debug/gosym findFunc).
+  while (hi - lo > 1) {  // invariant: entry(lo) <= pc, entry(hi) > pc
     size_t mid = lo + (hi - lo) / 2;
     if (FuncEntry(mid) <= pc)
       lo = mid;
@@ -222,14 +225,7 @@ std::optional<size_t> Pclntab::FindFuncFrom(uint64_t pc, size_t from) const {
     step *= 2;
     hi = nfunc_ - lo > step ? lo + step : nfunc_;
   }
-  while (hi - lo > 1) {  // invariant: entry(lo) <= pc, entry(hi) > pc
-    size_t mid = lo + (hi - lo) / 2;
-    if (FuncEntry(mid) <= pc)
-      lo = mid;
-    else
-      hi = mid;
-  }
-  return lo;
+  return Bisect(pc, lo, hi);
 }
 
 void Pclntab::ResetRuns(DecodedTable* t, uint32_t table, uint64_t entry) const {

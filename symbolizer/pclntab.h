@@ -123,6 +123,8 @@ class Pclntab {
   // FindFunc for a pc at or after function `from` (sorted batches): a
   // galloping search from there instead of a full binary search.
   std::optional<size_t> FindFuncFrom(uint64_t pc, size_t from) const;
+  // Last function index in [lo, hi) whose entry is <= pc; needs entry(lo) <= pc < entry(hi).
+  size_t Bisect(uint64_t pc, size_t lo, size_t hi) const;
   // Starts loading the tables of function `next` and the record of `after`.
   void Prefetch(size_t next, size_t after) const;
   std::string_view CStrCached(uint64_t table_off, uint64_t off, LookupState* st) const;
