@@ -15,24 +15,18 @@ const FunctionFrameInfo* LeafFixup::FrameInfo(const std::shared_ptr<const symbol
   if (cached != per.by_pc.end()) return cached->second;
 
   const FunctionFrameInfo* result = nullptr;
-  uint64_t address = vaddr;
-  std::vector<symbolizer::SymbolizedAddress> sym = binary->Symbolize(std::span<const uint64_t>(&address, 1));
-  if (!sym.empty() && sym[0].ok()) {
-    const symbolizer::Frame& physical = sym[0].frames.back();
-    const std::string& name = physical.system_name.empty() ? physical.function : physical.system_name;
-    std::optional<symbolizer::Symbol> fn = binary->FindSymbol(name);
-    if (fn && fn->size > 0 && vaddr >= fn->vaddr && vaddr < fn->vaddr + fn->size) {
-      auto it = per.by_entry.find(fn->vaddr);
-      if (it == per.by_entry.end()) {
-        size_t size = static_cast<size_t>(std::min<uint64_t>(fn->size, 1 << 16));
-        std::span<const uint8_t> code = binary->ReadVaddr(fn->vaddr, size);
-        auto info = std::make_unique<FunctionFrameInfo>(
-            code.size() == size ? AnalyzeFunctionFrame(code.data(), code.size(), fn->vaddr)
-                                : FunctionFrameInfo{});
-        it = per.by_entry.emplace(fn->vaddr, std::move(info)).first;
-      }
-      result = it->second.get();
+  std::optional<symbolizer::Symbol> fn = binary->FunctionContaining(vaddr);
+  if (fn && fn->size > 0 && vaddr >= fn->vaddr && vaddr < fn->vaddr + fn->size) {
+    auto it = per.by_entry.find(fn->vaddr);
+    if (it == per.by_entry.end()) {
+      size_t size = static_cast<size_t>(std::min<uint64_t>(fn->size, 1 << 16));
+      std::span<const uint8_t> code = binary->ReadVaddr(fn->vaddr, size);
+      auto info = std::make_unique<FunctionFrameInfo>(
+          code.size() == size ? AnalyzeFunctionFrame(code.data(), code.size(), fn->vaddr)
+                              : FunctionFrameInfo{});
+      it = per.by_entry.emplace(fn->vaddr, std::move(info)).first;
     }
+    result = it->second.get();
   }
   per.by_pc.emplace(vaddr, result);
   return result;
@@ -44,10 +38,14 @@ namespace {
 // libraries, not Go) run into garbage: small integers, stack addresses. A
 // return address must point into executable memory of the process; the
 // stack is cut at the first one that does not.
-size_t PlausibleDepth(const std::vector<uint64_t>& stack, symbolizer::ProcessSymbolizer& symbolizer) {
+bool InExecutableMapping(uint64_t address, const symbolizer::ProcessSymbolizer& symbolizer) {
+  auto index = symbolizer.MappingIndex(address);
+  return index && symbolizer.mappings()[*index].executable();
+}
+
+size_t PlausibleDepth(const std::vector<uint64_t>& stack, const symbolizer::ProcessSymbolizer& symbolizer) {
   for (size_t i = 1; i < stack.size(); ++i) {
-    auto where = symbolizer.Normalize(stack[i]);
-    if (!where || !symbolizer.mappings()[where->mapping_index].executable()) return i;
+    if (!InExecutableMapping(stack[i], symbolizer)) return i;
   }
   return stack.size();
 }
@@ -80,8 +78,7 @@ std::vector<uint64_t> LeafFixup::RestoreLeafCaller(const golens_sample& sample, 
   if (at == ReturnAddressAt::kFramePointer) return stack;
   uint64_t ret = sample.user_sp_words[at == ReturnAddressAt::kSp ? 0 : 1];
   if (stack.size() >= 2 && stack[1] == ret) return stack;  // the FP walk already has it
-  auto caller = symbolizer.Normalize(ret);
-  if (!caller || !symbolizer.mappings()[caller->mapping_index].executable()) return stack;
+  if (!InExecutableMapping(ret, symbolizer)) return stack;
   stack.insert(stack.begin() + 1, ret);
   if (stack.size() > GOLENS_MAX_FRAMES) stack.pop_back();
   ++restored_;

@@ -226,11 +226,13 @@ class ProcessSymbolizer {
   // snapshot as it was.
   Result<void> Refresh();
   pid_t pid() const { return pid_; }
+  // Index of the mapping containing `address`, without opening its binary
+  // (the cheap half of Normalize, for per-sample checks).
+  std::optional<size_t> MappingIndex(uint64_t address) const;
 
  private:
   // Opens mapping i's binary on first use (Normalize is const but lazy).
   std::shared_ptr<const Binary> LoadBinary(size_t mapping_index) const;
-  std::optional<size_t> MappingIndex(uint64_t address) const;
 
   pid_t pid_;
   std::vector<Mapping> mappings_;  // sorted by start
