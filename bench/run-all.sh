@@ -8,6 +8,16 @@ case "$BUILD_DIR" in /*) ;; *) BUILD_DIR=$ROOT/$BUILD_DIR ;; esac
 echo "== overhead: target throughput under golens vs runtime/pprof"
 "$ROOT/bench/overhead/run.sh" "$BUILD_DIR"
 "$ROOT/bench/overhead/bpf_cost.sh" "$BUILD_DIR" 99
+echo "== recording core: drain path and snapshots (Google Benchmark)"
+"$BUILD_DIR/bench/overhead/sample_pipeline_bench" --benchmark_min_time=0.3
+echo "== long run, bounded memory: 11 simulated minutes, 200 short-lived processes (~3 s)"
+"$BUILD_DIR/bench/longrun/longrun_sim"
+if [ "${GOLENS_BENCH_LONGRUN:-0}" = 1 ]; then
+  echo "== long run in real time: golens record over 200 short Go processes (~10.5 min)"
+  "$ROOT/bench/longrun/run.sh" "$BUILD_DIR"
+else
+  echo "(GOLENS_BENCH_LONGRUN=1 adds the 10-minute real-time run, bench/longrun/run.sh)"
+fi
 echo "== symbolizer: Google Benchmark + golens symbolize vs go tool addr2line"
 "$ROOT/bench/symbolizer/run.sh" "$BUILD_DIR"
 echo "== flame graphs: Google Benchmark + golens flame vs inferno"

@@ -1,7 +1,9 @@
-/* The only contract between the BPF sampler (bpf/sampler.bpf.c) and user
- * space (profiler/bpf_sampler.*). Fixed-width types only, no padding holes:
- * the C++ side static_asserts every size. Bump GOLENS_ABI_VERSION on any
- * layout change; user space refuses an object built for another version.
+/* The only contract between the BPF programs (bpf/sampler.bpf.c) and user
+ * space (profiler/bpf_sampler.*, profiler/sample_record.*). Fixed-width types
+ * only, no padding holes: the C++ side static_asserts every size. Bump
+ * GOLENS_ABI_VERSION on any layout change; user space refuses an object built
+ * for another version, and every record carries the version it was written
+ * with.
  *
  * Included from BPF C (after vmlinux.h, which provides __u32 etc.) and from
  * C++ (which gets them from <linux/types.h>).
@@ -13,19 +15,25 @@
 #include <linux/types.h>
 #endif
 
-#define GOLENS_ABI_VERSION 1
+#define GOLENS_ABI_VERSION 2
 
 /* Frames per stack: the kernel's default kernel.perf_event_max_stack. */
 #define GOLENS_MAX_FRAMES 127
 
+/* The largest record BPF writes (a sample with full stacks and every
+ * optional section). A power of two: BPF masks offsets with it - 1. */
+#define GOLENS_MAX_RECORD_BYTES 16384
+
 /* ---- Per-process state: map "targets", key = tgid (__u32). ----------------
  * Presence in the map makes a process a target. User space fills the Go
  * runtime offsets per binary (profiler/go_offsets.*); BPF never hard-codes
- * them. */
+ * them. BPF adds forked children of FOLLOW_CHILDREN targets itself and
+ * removes processes when they exit. */
 enum golens_proc_flags {
-  GOLENS_PROC_GO = 1u << 0,           /* Go binary with known g/m offsets */
-  GOLENS_PROC_PENDING_EXEC = 1u << 1, /* forked by `record -- CMD`, not yet exec'd: drop samples */
-  GOLENS_PROC_REGABI = 1u << 2,       /* Go >= 1.17 on amd64: R14 holds g in Go code */
+  GOLENS_PROC_GO = 1u << 0,              /* Go binary with known g/m offsets */
+  GOLENS_PROC_PENDING_EXEC = 1u << 1,    /* forked by `record -- CMD`, not yet exec'd: drop samples */
+  GOLENS_PROC_REGABI = 1u << 2,          /* Go >= 1.17 on amd64: R14 holds g in Go code */
+  GOLENS_PROC_FOLLOW_CHILDREN = 1u << 3, /* children forked by this process become targets */
 };
 
 struct golens_proc_info {
@@ -41,51 +49,97 @@ struct golens_proc_info {
   __u64 reserved[4];     /* room for map/span offsets without an ABI bump of the key */
 };
 
-/* ---- Ring buffer records. Every record starts with a golens_record_header. */
+/* ---- Ring buffer records. Every record starts with a golens_record_header;
+ * samples and process events share one ring buffer, so user space sees them
+ * in the order they happened (a fork before the child's first sample, a
+ * process's last sample before its exit). */
 enum golens_record_kind {
   GOLENS_RECORD_SAMPLE = 1,
+  GOLENS_RECORD_PROC_EVENT = 2,
+};
+
+struct golens_record_header {
+  __u16 kind;    /* golens_record_kind */
+  __u16 version; /* GOLENS_ABI_VERSION of the writer */
+  __u32 size;    /* bytes of the whole record, variable part included */
 };
 
 enum golens_sample_flags {
   GOLENS_SAMPLE_KERNEL_MODE = 1u << 0,     /* the CPU was in the kernel when sampled */
-  GOLENS_SAMPLE_GOID_VALID = 1u << 1,      /* extras.goid was read from the runtime */
+  GOLENS_SAMPLE_GOID_VALID = 1u << 1,      /* goid was read from the runtime */
   GOLENS_SAMPLE_USER_SP_VALID = 1u << 2,   /* user_sp / user_sp_words are set */
   GOLENS_SAMPLE_G_FROM_R14 = 1u << 3,      /* TLS read failed; g came from R14 */
   GOLENS_SAMPLE_ON_SYSTEM_STACK = 1u << 4, /* g was g0/gsignal; goid is m.curg's */
 };
 
-struct golens_record_header {
-  __u32 kind; /* golens_record_kind */
-  __u32 size; /* bytes of the whole record */
+/* Optional sections after the stacks: bit (1 << kind) in golens_sample.sections.
+ * Each is a golens_section header followed by `size` bytes, then padding to
+ * 8 bytes; they appear in increasing kind order. A reader skips kinds it
+ * does not know. */
+enum golens_section_kind {
+  GOLENS_SECTION_NONE = 0, /* reserved: labels (pprof), span, map, native stack follow */
+  GOLENS_SECTION_COUNT = 16,
 };
 
-/* Per-sample data that later issues fill (pprof labels, spans, map stats);
- * keyed together with the stacks when user space aggregates. */
-struct golens_sample_extras {
-  __u64 goid;        /* user goroutine id (0 = none/unknown) */
-  __u64 labels_ptr;  /* g.labels of that goroutine (not read yet: 0) */
-  __u64 span_id;     /* reserved for span tracking */
-  __u64 reserved;
+struct golens_section {
+  __u16 kind;  /* golens_section_kind */
+  __u16 flags; /* per kind */
+  __u32 size;  /* payload bytes after this header, before padding */
 };
 
+/* A CPU sample: this fixed part, then
+ *   __u64 user_stack[user_frames];     leaf first; [0] is the user PC
+ *   __u64 kernel_stack[kernel_frames]; leaf first
+ *   sections (see above).
+ * Only the used frames travel. */
 struct golens_sample {
   struct golens_record_header header;
   __u64 ktime_ns;     /* bpf_ktime_get_ns() */
+  __u64 start_ns;     /* process start (boot-time ns of the group leader): (tgid, start) names one process */
   __u32 tgid;
   __u32 tid;
   __u32 cpu;
   __u32 flags;        /* golens_sample_flags */
-  __s32 user_frames;  /* frames in user_stack, or -errno */
-  __s32 kernel_frames;/* frames in kernel_stack, or -errno (0 when sampled in user mode) */
-  struct golens_sample_extras extras;
-  __u64 user_sp;          /* user stack pointer at the sample */
+  __u16 user_frames;
+  __u16 kernel_frames;
+  __s16 user_error;   /* -errno of the user stack walk, 0 = ok */
+  __s16 kernel_error; /* -errno of the kernel stack walk, 0 = ok */
+  __u32 sections;     /* bit set of golens_section_kind present after the stacks */
+  __u32 reserved;
+  __u64 goid;         /* user goroutine id when GOID_VALID */
+  __u64 user_sp;      /* user stack pointer at the sample */
   __u64 user_sp_words[2]; /* the two words at user_sp: return address of a frameless leaf */
-  __u64 user_stack[GOLENS_MAX_FRAMES];   /* leaf first; [0] is the user PC */
-  __u64 kernel_stack[GOLENS_MAX_FRAMES]; /* leaf first */
+};
+
+/* ---- Process lifecycle, from the sched tracepoints and munmap. */
+enum golens_proc_event_kind {
+  GOLENS_PROC_EVENT_FORK = 1,   /* tgid is a new child of parent_tgid; both targets */
+  GOLENS_PROC_EVENT_EXEC = 2,   /* tgid runs a new program now */
+  GOLENS_PROC_EVENT_EXIT = 3,   /* the last thread of tgid exited; no samples follow */
+  GOLENS_PROC_EVENT_MUNMAP = 4, /* tgid unmaps [addr, addr + len): mappings there end */
+};
+
+#define GOLENS_EXEC_FILENAME_BYTES 256
+
+struct golens_proc_event {
+  struct golens_record_header header;
+  __u64 ktime_ns;
+  __u64 start_ns;        /* of tgid (boot-time ns) */
+  __u64 parent_start_ns; /* FORK: of parent_tgid */
+  __u64 addr;            /* MUNMAP */
+  __u64 len;             /* MUNMAP */
+  __u32 kind;            /* golens_proc_event_kind */
+  __u32 tgid;
+  __u32 parent_tgid;     /* FORK */
+  __u32 reserved;
+  /* EXEC: the program's path as exec got it (NUL-terminated, maybe cut), so
+   * a process that exits before user space can read /proc still has a
+   * program to symbolize against. Empty for other kinds. */
+  char filename[GOLENS_EXEC_FILENAME_BYTES];
 };
 
 /* ---- Metrics: per-CPU array, one __u64 per counter. Every drop or error
- * path in the BPF program increments one of these. */
+ * path in the BPF programs increments one of these. */
 enum golens_metric {
   GOLENS_METRIC_SAMPLES = 0,         /* target samples written to the ring buffer */
   GOLENS_METRIC_RINGBUF_FULL,        /* target samples lost: ring buffer full */
@@ -98,7 +152,12 @@ enum golens_metric {
   GOLENS_METRIC_SYSTEM_STACK,        /* g was g0 or gsignal; followed m.curg */
   GOLENS_METRIC_NO_CURG,             /* on the system stack with no user goroutine */
   GOLENS_METRIC_USER_SP_READ_ERROR,  /* reading the words at user sp failed */
-  GOLENS_METRIC_EXEC_SEEN,           /* exec tracepoint cleared PENDING_EXEC */
+  GOLENS_METRIC_EXEC_SEEN,           /* exec of a target */
+  GOLENS_METRIC_FORK_FOLLOWED,       /* children made targets at fork */
+  GOLENS_METRIC_EXIT_SEEN,           /* targets that exited */
+  GOLENS_METRIC_EVENT_LOST,          /* process events lost: ring buffer full */
+  GOLENS_METRIC_TARGETS_FULL,        /* a child could not be added: targets map full */
+  GOLENS_METRIC_SCRATCH_ERROR,       /* per-CPU scratch buffer missing (never expected) */
   GOLENS_METRIC_COUNT,
 };
 

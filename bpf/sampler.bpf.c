@@ -1,10 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
-/* golens CPU sampler: runs on every cpu-clock tick of every online CPU.
- * Keeps samples of target processes only (map "targets", by tgid) and
- * streams each one through a ring buffer: user + kernel stack, pid/tid and
- * the goroutine id of the user goroutine. All Go struct offsets come from the
- * per-process map entry filled by user space. Every drop or error path bumps
- * a counter in "metrics". */
+/* golens CPU sampler and process tracker.
+ *
+ * golens_sample_cpu runs on every cpu-clock tick of every online CPU. It keeps
+ * samples of target processes only (map "targets", by tgid), builds one
+ * variable-length record per sample in a per-CPU scratch buffer (fixed part,
+ * only the used frames of the user and kernel stacks, optional sections) and
+ * copies exactly that many bytes to the ring buffer.
+ *
+ * The sched tracepoints keep the target set right as processes fork, exec and
+ * exit, and report each of these as a record in the same ring buffer, so user
+ * space sees events and samples in the order they happened. munmap of a
+ * target is reported too: mappings there end, so user space never normalizes
+ * a later sample against a library that is no longer mapped.
+ *
+ * All Go struct offsets come from the per-process map entry filled by user
+ * space. Every drop or error path bumps a counter in "metrics". */
 #include "vmlinux.h"
 
 #include <bpf/bpf_core_read.h>
@@ -19,12 +29,18 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 golens_abi_version = GOLENS_ABI_VERSION;
 const volatile bool collect_kernel_stacks = true;
 const volatile bool collect_goid = true;
-/* Wake the reader only once this many bytes are pending (0 = every sample). */
+/* Wake the reader only once this many bytes are pending (0 = every record). */
 const volatile __u64 wakeup_bytes = 0;
+/* Inode of golens's own PID namespace when that is not the initial one: pids
+ * in the targets map and in records are then pids as golens sees them. */
+const volatile __u32 pidns_inum = 0;
+
+#define MAX_PIDNS_LEVELS 8
+#define STACK_BYTES (GOLENS_MAX_FRAMES * 8)
 
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, 4096);
+  __uint(max_entries, 8192);
   __type(key, __u32);
   __type(value, struct golens_proc_info);
 } targets SEC(".maps");
@@ -42,6 +58,20 @@ struct {
   __type(value, __u64);
 } metrics SEC(".maps");
 
+struct scratch {
+  __u8 data[GOLENS_MAX_RECORD_BYTES];
+};
+
+/* Where a sample record is assembled before it is copied out (a record is
+ * too large for the BPF stack, and reserving the maximum in the ring buffer
+ * for every sample would waste most of it). */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct scratch);
+} scratch_buffer SEC(".maps");
+
 static __always_inline void count(__u32 metric) {
   __u64 *value = bpf_map_lookup_elem(&metrics, &metric);
   if (value) *value += 1; /* per-CPU: no atomics needed */
@@ -49,6 +79,32 @@ static __always_inline void count(__u32 metric) {
 
 static __always_inline int read_user_u64(__u64 *out, __u64 address) {
   return bpf_probe_read_user(out, sizeof(*out), (const void *)address);
+}
+
+/* The number of `pid` in golens's PID namespace (0 if it has none there). */
+static __always_inline __u32 pid_in_golens_ns(struct pid *pid) {
+  unsigned int level = BPF_CORE_READ(pid, level);
+  for (int i = 0; i < MAX_PIDNS_LEVELS; i++) {
+    if (i > level) break;
+    struct upid up = {};
+    if (bpf_core_read(&up, sizeof(up), &pid->numbers[i]) != 0) return 0;
+    if (BPF_CORE_READ(up.ns, ns.inum) == pidns_inum) return (__u32)up.nr;
+  }
+  return 0;
+}
+
+static __always_inline __u32 task_tgid(struct task_struct *task) {
+  if (pidns_inum == 0) return BPF_CORE_READ(task, tgid);
+  return pid_in_golens_ns(BPF_CORE_READ(task, group_leader, thread_pid));
+}
+
+static __always_inline __u32 task_tid(struct task_struct *task) {
+  if (pidns_inum == 0) return BPF_CORE_READ(task, pid);
+  return pid_in_golens_ns(BPF_CORE_READ(task, thread_pid));
+}
+
+static __always_inline __u64 process_start_ns(struct task_struct *task) {
+  return BPF_CORE_READ(task, group_leader, start_boottime);
 }
 
 /* The user goroutine's id, or 0. g from TLS (fsbase + tls_offset), else R14
@@ -100,15 +156,29 @@ static __always_inline void read_goroutine(const struct golens_proc_info *proc,
     count(GOLENS_METRIC_GOID_READ_ERROR);
     return;
   }
-  s->extras.goid = goid;
+  s->goid = goid;
   s->flags |= GOLENS_SAMPLE_GOID_VALID;
+}
+
+static __always_inline __u64 wakeup_flags(void) {
+  if (wakeup_bytes == 0) return 0;
+  return bpf_ringbuf_query(&samples, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+                                                                        : BPF_RB_NO_WAKEUP;
 }
 
 SEC("perf_event")
 int golens_sample_cpu(struct bpf_perf_event_data *ctx) {
-  __u64 pid_tgid = bpf_get_current_pid_tgid();
-  __u32 tgid = pid_tgid >> 32;
-  if (tgid == 0) return 0; /* idle */
+  struct task_struct *task = bpf_get_current_task_btf();
+  __u32 tgid, tid;
+  if (pidns_inum == 0) {
+    __u64 pid_tgid = bpf_get_current_pid_tgid();
+    tgid = pid_tgid >> 32;
+    tid = (__u32)pid_tgid;
+  } else {
+    tgid = task_tgid(task);
+    tid = task_tid(task);
+  }
+  if (tgid == 0) return 0; /* idle, or a process outside golens's PID namespace */
 
   struct golens_proc_info *proc = bpf_map_lookup_elem(&targets, &tgid);
   if (!proc) return 0;
@@ -117,22 +187,28 @@ int golens_sample_cpu(struct bpf_perf_event_data *ctx) {
     return 0;
   }
 
-  struct golens_sample *s = bpf_ringbuf_reserve(&samples, sizeof(*s), 0);
-  if (!s) {
-    count(GOLENS_METRIC_RINGBUF_FULL);
+  __u32 zero = 0;
+  struct scratch *buffer = bpf_map_lookup_elem(&scratch_buffer, &zero);
+  if (!buffer) {
+    count(GOLENS_METRIC_SCRATCH_ERROR);
     return 0;
   }
+  struct golens_sample *s = (struct golens_sample *)buffer->data;
   s->header.kind = GOLENS_RECORD_SAMPLE;
-  s->header.size = sizeof(*s);
+  s->header.version = GOLENS_ABI_VERSION;
   s->ktime_ns = bpf_ktime_get_ns();
+  s->start_ns = process_start_ns(task);
   s->tgid = tgid;
-  s->tid = (__u32)pid_tgid;
+  s->tid = tid;
   s->cpu = bpf_get_smp_processor_id();
   s->flags = 0;
-  s->extras.goid = 0;
-  s->extras.labels_ptr = 0;
-  s->extras.span_id = 0;
-  s->extras.reserved = 0;
+  s->user_frames = 0;
+  s->kernel_frames = 0;
+  s->user_error = 0;
+  s->kernel_error = 0;
+  s->sections = 0;
+  s->reserved = 0;
+  s->goid = 0;
   s->user_sp = 0;
   s->user_sp_words[0] = 0;
   s->user_sp_words[1] = 0;
@@ -142,25 +218,26 @@ int golens_sample_cpu(struct bpf_perf_event_data *ctx) {
   if (!user_mode) s->flags |= GOLENS_SAMPLE_KERNEL_MODE;
 
   /* The user registers: the sampled ones, or those saved at kernel entry. */
-  struct task_struct *task = bpf_get_current_task_btf();
   struct pt_regs *user_regs = (struct pt_regs *)bpf_task_pt_regs(task);
 
-  long n = bpf_get_stack(ctx, s->user_stack, sizeof(s->user_stack), BPF_F_USER_STACK);
+  __u32 offset = sizeof(*s);
+  long n = bpf_get_stack(ctx, buffer->data + sizeof(*s), STACK_BYTES, BPF_F_USER_STACK);
   if (n < 0) {
     count(GOLENS_METRIC_USER_STACK_ERROR);
-    s->user_frames = (__s32)n;
-  } else {
-    s->user_frames = (__s32)(n / sizeof(__u64));
+    s->user_error = (__s16)n;
+  } else if (n <= STACK_BYTES) {
+    s->user_frames = (__u16)(n / 8);
+    offset += (__u32)n & ~7u;
   }
 
-  s->kernel_frames = 0;
-  if (collect_kernel_stacks && !user_mode) {
-    n = bpf_get_stack(ctx, s->kernel_stack, sizeof(s->kernel_stack), 0);
+  if (collect_kernel_stacks && !user_mode && offset <= sizeof(*s) + STACK_BYTES) {
+    n = bpf_get_stack(ctx, buffer->data + offset, STACK_BYTES, 0);
     if (n < 0) {
       count(GOLENS_METRIC_KERNEL_STACK_ERROR);
-      s->kernel_frames = (__s32)n;
-    } else {
-      s->kernel_frames = (__s32)(n / sizeof(__u64));
+      s->kernel_error = (__s16)n;
+    } else if (n <= STACK_BYTES) {
+      s->kernel_frames = (__u16)(n / 8);
+      offset += (__u32)n & ~7u;
     }
   }
 
@@ -180,27 +257,118 @@ int golens_sample_cpu(struct bpf_perf_event_data *ctx) {
     read_goroutine(proc, task, user_regs, user_mode, s);
   }
 
-  count(GOLENS_METRIC_SAMPLES);
-  __u64 flags = 0;
-  if (wakeup_bytes != 0) {
-    flags = bpf_ringbuf_query(&samples, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-                                                                          : BPF_RB_NO_WAKEUP;
+  if (offset > GOLENS_MAX_RECORD_BYTES) return 0; /* unreachable: keeps the verifier's bound */
+  s->header.size = offset;
+  if (bpf_ringbuf_output(&samples, buffer->data, offset, wakeup_flags()) != 0) {
+    count(GOLENS_METRIC_RINGBUF_FULL);
+    return 0;
   }
-  bpf_ringbuf_submit(s, flags);
+  count(GOLENS_METRIC_SAMPLES);
   return 0;
 }
 
-/* `record -- CMD`: the forked child is a target before it execs, so that no
- * instruction of the program is missed; samples of the pre-exec copy of
- * golens are dropped until this fires. */
+static __always_inline struct golens_proc_event *reserve_event(__u32 kind, __u32 tgid, __u64 start_ns) {
+  struct golens_proc_event *e = bpf_ringbuf_reserve(&samples, sizeof(*e), 0);
+  if (!e) {
+    count(GOLENS_METRIC_EVENT_LOST);
+    return 0;
+  }
+  e->header.kind = GOLENS_RECORD_PROC_EVENT;
+  e->header.version = GOLENS_ABI_VERSION;
+  e->header.size = sizeof(*e);
+  e->ktime_ns = bpf_ktime_get_ns();
+  e->start_ns = start_ns;
+  e->parent_start_ns = 0;
+  e->addr = 0;
+  e->len = 0;
+  e->kind = kind;
+  e->tgid = tgid;
+  e->parent_tgid = 0;
+  e->reserved = 0;
+  e->filename[0] = 0;
+  return e;
+}
+
+/* A new process (not a thread) forked by a target that follows its children
+ * becomes a target itself, with its parent's state: until it execs, it runs
+ * the parent's program with the parent's mappings. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(golens_on_fork, struct task_struct *parent, struct task_struct *child) {
+  if (BPF_CORE_READ(child, tgid) == BPF_CORE_READ(parent, tgid)) return 0; /* a new thread */
+  __u32 parent_tgid = task_tgid(parent);
+  if (parent_tgid == 0) return 0;
+  struct golens_proc_info *proc = bpf_map_lookup_elem(&targets, &parent_tgid);
+  if (!proc || !(proc->flags & GOLENS_PROC_FOLLOW_CHILDREN)) return 0;
+  __u32 child_tgid = task_tgid(child);
+  if (child_tgid == 0) return 0;
+  struct golens_proc_info info = *proc;
+  if (bpf_map_update_elem(&targets, &child_tgid, &info, BPF_ANY) != 0) {
+    count(GOLENS_METRIC_TARGETS_FULL);
+    return 0;
+  }
+  count(GOLENS_METRIC_FORK_FOLLOWED);
+  struct golens_proc_event *e =
+      reserve_event(GOLENS_PROC_EVENT_FORK, child_tgid, BPF_CORE_READ(child, start_boottime));
+  if (!e) return 0;
+  e->parent_tgid = parent_tgid;
+  e->parent_start_ns = process_start_ns(parent);
+  bpf_ringbuf_submit(e, 0);
+  return 0;
+}
+
+/* A target runs a new program. `record -- CMD` prepared the entry for this
+ * very exec (PENDING_EXEC): sampling starts now. Otherwise the Go offsets
+ * belong to the old program: goroutine reads stop until user space has
+ * looked at the new one. */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(golens_on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm) {
-  __u32 tgid = BPF_CORE_READ(p, tgid);
+  __u32 tgid = task_tgid(p);
+  if (tgid == 0) return 0;
   struct golens_proc_info *proc = bpf_map_lookup_elem(&targets, &tgid);
   if (!proc) return 0;
+  /* user space never writes an entry while its exec is in flight */
   if (proc->flags & GOLENS_PROC_PENDING_EXEC) {
-    proc->flags &= ~(__u32)GOLENS_PROC_PENDING_EXEC; /* user space never writes it concurrently */
-    count(GOLENS_METRIC_EXEC_SEEN);
+    proc->flags &= ~(__u32)GOLENS_PROC_PENDING_EXEC;
+  } else {
+    proc->flags &= ~(__u32)(GOLENS_PROC_GO | GOLENS_PROC_REGABI);
   }
+  count(GOLENS_METRIC_EXEC_SEEN);
+  struct golens_proc_event *e = reserve_event(GOLENS_PROC_EVENT_EXEC, tgid, process_start_ns(p));
+  if (!e) return 0;
+  bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename));
+  /* Wake the reader now: a short-lived program must be looked at in /proc
+   * before it exits. */
+  bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+  return 0;
+}
+
+/* The last thread of a target exits: it stops being a target (its pid may be
+ * reused at once) and user space may drop its state. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(golens_on_exit, struct task_struct *p) {
+  if (BPF_CORE_READ(p, signal, live.counter) != 0) return 0; /* other threads still run */
+  __u32 tgid = task_tgid(p);
+  if (tgid == 0) return 0;
+  if (!bpf_map_lookup_elem(&targets, &tgid)) return 0;
+  bpf_map_delete_elem(&targets, &tgid);
+  count(GOLENS_METRIC_EXIT_SEEN);
+  struct golens_proc_event *e = reserve_event(GOLENS_PROC_EVENT_EXIT, tgid, process_start_ns(p));
+  if (e) bpf_ringbuf_submit(e, 0);
+  return 0;
+}
+
+/* munmap by a target: whatever was mapped there ends now (dlclose). Attached
+ * by user space through the syscalls:sys_enter_munmap tracepoint. */
+SEC("tracepoint/syscalls/sys_enter_munmap")
+int golens_on_munmap(struct trace_event_raw_sys_enter *ctx) {
+  __u32 tgid = task_tgid(bpf_get_current_task_btf());
+  if (tgid == 0) return 0;
+  if (!bpf_map_lookup_elem(&targets, &tgid)) return 0;
+  struct golens_proc_event *e =
+      reserve_event(GOLENS_PROC_EVENT_MUNMAP, tgid, process_start_ns(bpf_get_current_task_btf()));
+  if (!e) return 0;
+  e->addr = (__u64)ctx->args[0];
+  e->len = (__u64)ctx->args[1];
+  bpf_ringbuf_submit(e, 0);
   return 0;
 }

@@ -156,7 +156,10 @@ void ProfileBuilder::AddSample(std::span<const uint64_t> location_ids,
   if (it != interner_->samples.end()) {
     std::vector<int64_t>& sum = profile_.samples[it->second].values;
     if (sum.size() < values.size()) sum.resize(values.size(), 0);
-    for (size_t i = 0; i < values.size(); ++i) sum[i] += values[i];
+    // Values are user input: saturate rather than wrap (UB) to the other sign.
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (__builtin_add_overflow(sum[i], values[i], &sum[i])) sum[i] = values[i] > 0 ? INT64_MAX : INT64_MIN;
+    }
     return;
   }
   Sample sample;

@@ -83,11 +83,24 @@ std::vector<int64_t> SampleTotals(const Profile& profile) {
   return totals;
 }
 
+namespace {
+
+// Folded stacks carry no units: no period type, counts as samples/count.
+bool Unitless(const Profile& p) { return p.period_type.type.empty() && p.period_type.unit.empty(); }
+
+std::string Describe(const Profile& p) {
+  return Unitless(p) ? std::string("folded stacks (samples/count)") : p.period_type.type + "/" + p.period_type.unit;
+}
+
+}  // namespace
+
 Result<Profile> DiffProfiles(const Profile& base, const Profile& current, bool normalize) {
-  if (!(base.period_type == current.period_type)) {
-    return MakeError("incompatible period types " + base.period_type.type + "/" +
-                     base.period_type.unit + " and " + current.period_type.type + "/" +
-                     current.period_type.unit);
+  // A folded side compares by its counts against the other side's samples
+  // type; two profiles of different kinds (cpu vs alloc) cannot be compared.
+  if (!(base.period_type == current.period_type) && !Unitless(base) && !Unitless(current)) {
+    return MakeError("BASE is a " + Describe(base) + " profile and NEW a " + Describe(current) +
+                         " profile: they measure different things; compare profiles of the same kind",
+                     ErrorKind::kInvalidArgument);
   }
   std::vector<ValueType> types;
   std::vector<int> new_columns, base_columns;
@@ -104,8 +117,15 @@ Result<Profile> DiffProfiles(const Profile& base, const Profile& current, bool n
     base_columns.push_back(j);
   }
   if (types.empty()) {
+    std::string hint;
+    if (Unitless(base) != Unitless(current)) {
+      hint = "; folded stacks carry no units and are compared as samples/count, which the " +
+             std::string(Unitless(base) ? "NEW" : "BASE") +
+             " profile does not have: convert both to folded stacks of the same sample type";
+    }
     return MakeError("profiles have no common sample type (BASE: " + SampleTypeNames(base) +
-                     "; NEW: " + SampleTypeNames(current) + ")");
+                         "; NEW: " + SampleTypeNames(current) + ")" + hint,
+                     ErrorKind::kInvalidArgument);
   }
   std::vector<double> new_scale(types.size(), 1.0), base_scale(types.size(), 1.0);
   if (normalize) {
@@ -118,7 +138,7 @@ Result<Profile> DiffProfiles(const Profile& base, const Profile& current, bool n
 
   ProfileBuilder builder(types);
   Profile& header = builder.header();
-  header.period_type = current.period_type;
+  header.period_type = Unitless(current) ? base.period_type : current.period_type;
   header.period = std::max(base.period, current.period);
   header.time_nanos = base.time_nanos != 0 && (current.time_nanos == 0 || base.time_nanos < current.time_nanos)
                           ? base.time_nanos

@@ -2,6 +2,8 @@
 
 #include <zlib.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <limits>
 
 namespace golens::pprof {
@@ -13,6 +15,11 @@ constexpr size_t kChunk = 256 * 1024;
 std::string ZlibMessage(const z_stream& stream, int rc) {
   if (stream.msg != nullptr) return stream.msg;
   return "zlib error " + std::to_string(rc);
+}
+
+Error TooLarge(size_t max_output) {
+  return MakeError("gunzip: decompressed data exceeds " + std::to_string(max_output) + " bytes; refusing",
+                   ErrorKind::kResourceExhausted);
 }
 
 }  // namespace
@@ -71,7 +78,17 @@ Result<std::string> GzipDecompress(std::span<const uint8_t> data, size_t max_out
       in += step;
       remaining -= step;
     }
-    if (out.size() - produced < kChunk) out.resize(out.size() + std::max(kChunk, out.size()));
+    // Grow geometrically but never past max_output + 1 bytes: one byte over
+    // the cap proves the stream too large without inflating the rest.
+    if (out.size() - produced < kChunk) {
+      size_t cap = max_output == SIZE_MAX ? max_output : max_output + 1;
+      size_t grown = std::min(out.size() + std::max(kChunk, out.size()), cap);
+      if (grown <= produced) {
+        inflateEnd(&stream);
+        return TooLarge(max_output);
+      }
+      out.resize(grown);
+    }
     stream.next_out = reinterpret_cast<Bytef*>(out.data() + produced);
     stream.avail_out = static_cast<uInt>(
         std::min<size_t>(out.size() - produced, std::numeric_limits<uInt>::max()));
@@ -80,8 +97,7 @@ Result<std::string> GzipDecompress(std::span<const uint8_t> data, size_t max_out
     produced += before - stream.avail_out;
     if (produced > max_output) {
       inflateEnd(&stream);
-      return MakeError("gunzip: decompressed data exceeds " + std::to_string(max_output >> 20) +
-                       " MiB; refusing");
+      return TooLarge(max_output);
     }
     if (rc == Z_STREAM_END) {
       member_done = true;
@@ -97,11 +113,11 @@ Result<std::string> GzipDecompress(std::span<const uint8_t> data, size_t max_out
     if (rc != Z_OK) {
       std::string message = ZlibMessage(stream, rc);
       inflateEnd(&stream);
-      return MakeError("gunzip: corrupt gzip data: " + message);
+      return MakeError("gunzip: corrupt gzip data: " + message, ErrorKind::kCorrupt);
     }
   }
   inflateEnd(&stream);
-  if (!member_done) return MakeError("gunzip: truncated gzip data (unexpected end of stream)");
+  if (!member_done) return MakeError("gunzip: truncated gzip data (unexpected end of stream)", ErrorKind::kCorrupt);
   out.resize(produced);
   return out;
 }

@@ -16,7 +16,8 @@ inline bool IsGzip(std::span<const uint8_t> data) {
 
 Result<std::string> GzipCompress(std::span<const uint8_t> data, int level = 1);
 
-// Refuses output larger than `max_output` (a gzip bomb must not eat memory).
+// Refuses output larger than `max_output` (kResourceExhausted) as soon as
+// inflating passes it: a gzip bomb never holds more than max_output + 1 bytes.
 Result<std::string> GzipDecompress(std::span<const uint8_t> data,
                                    size_t max_output = size_t{2} << 30);
 

@@ -92,7 +92,7 @@ Result<int> ResolveSampleIndex(const Profile& profile, const std::string& sample
   }
   int index = SampleTypeIndex(profile, sample_type);
   if (index < 0) {
-    return MakeError("unknown sample type '" + sample_type + "'; available: " + SampleTypeNames(profile), 2);
+    return MakeError("unknown sample type '" + sample_type + "'; available: " + SampleTypeNames(profile), ErrorKind::kInvalidArgument);
   }
   return index;
 }

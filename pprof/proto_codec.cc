@@ -197,11 +197,11 @@ class StringTableWriter {
 
 }  // namespace
 
-Result<Profile> ParsePprof(std::span<const uint8_t> data) {
-  if (data.empty()) return MakeError("empty profile (0 bytes)");
+Result<Profile> ParsePprof(std::span<const uint8_t> data, uint64_t max_decompressed) {
+  if (data.empty()) return MakeError("empty profile (0 bytes)", ErrorKind::kCorrupt);
   try {
     if (IsGzip(data)) {
-      GOLENS_TRY(std::string raw, GzipDecompress(data));
+      GOLENS_TRY(std::string raw, GzipDecompress(data, static_cast<size_t>(max_decompressed)));
       if (raw.empty()) return MakeError("empty profile (gzip stream holds 0 bytes)");
       return Decode(std::span(reinterpret_cast<const uint8_t*>(raw.data()), raw.size()));
     }

@@ -1,5 +1,8 @@
 #include "pprof/sample_filter.h"
 
+#include <map>
+#include <set>
+
 namespace golens::pprof {
 
 Result<std::vector<TagFilter>> ParseTagFilters(const std::vector<std::string>& tags) {
@@ -7,7 +10,7 @@ Result<std::vector<TagFilter>> ParseTagFilters(const std::vector<std::string>& t
   for (const std::string& tag : tags) {
     size_t eq = tag.find('=');
     if (eq == std::string::npos || eq == 0) {
-      return MakeError("bad --tag '" + tag + "': expected KEY=VALUE", 2);
+      return MakeError("bad tag filter '" + tag + "': expected KEY=VALUE", ErrorKind::kInvalidArgument);
     }
     filters.push_back(TagFilter{tag.substr(0, eq), tag.substr(eq + 1)});
   }
@@ -36,6 +39,33 @@ bool SampleMatches(const Sample& sample, const std::vector<TagFilter>& filters) 
     if (!any) return false;
   }
   return true;
+}
+
+std::string DescribeLabels(const Profile& profile) {
+  std::map<std::string, std::set<std::string>> values;
+  for (const Sample& sample : profile.samples) {
+    for (const Label& label : sample.labels) {
+      values[label.key].insert(!label.str.empty() ? label.str : std::to_string(label.num));
+    }
+  }
+  if (values.empty()) return "the profile has no labels";
+  constexpr size_t kShown = 8;
+  std::string out = "labels: ";
+  bool first_key = true;
+  for (const auto& [key, set] : values) {
+    if (!first_key) out += ", ";
+    first_key = false;
+    out += key + "=";
+    size_t n = 0;
+    for (const std::string& v : set) {
+      if (n == kShown) {
+        out += "|... (" + std::to_string(set.size()) + " values)";
+        break;
+      }
+      out += (n++ == 0 ? "" : "|") + v;
+    }
+  }
+  return out;
 }
 
 }  // namespace golens::pprof

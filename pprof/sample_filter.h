@@ -23,4 +23,9 @@ Result<std::vector<TagFilter>> ParseTagFilters(const std::vector<std::string>& t
 // (worker is a or b) and span is 7.
 bool SampleMatches(const Sample& sample, const std::vector<TagFilter>& filters);
 
+// What a tag filter could match, for the message when it matched nothing:
+// "labels: worker=alpha|beta|gamma, goroutine=1|2|... (57 values)", or
+// "the profile has no labels". Keys sorted; at most 8 values per key shown.
+std::string DescribeLabels(const Profile& profile);
+
 }  // namespace golens::pprof

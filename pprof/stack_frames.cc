@@ -1,5 +1,7 @@
 #include "pprof/stack_frames.h"
 
+#include <algorithm>
+
 #include <cstdio>
 
 namespace golens::pprof {
@@ -68,6 +70,24 @@ std::vector<StackFrame> LocationFrames(const Location& location, const ProfileIn
   // function, now frames[0]) was inlined.
   for (size_t i = 1; i < frames.size(); ++i) frames[i].inlined = true;
   return frames;
+}
+
+std::vector<uint64_t> GoMappingIds(const Profile& profile, const ProfileIndex& index) {
+  std::vector<uint64_t> ids;
+  for (const Location& location : profile.locations) {
+    if (location.mapping_id == 0) continue;
+    if (!ids.empty() && ids.back() == location.mapping_id) continue;  // runs of one mapping are common
+    for (const Line& line : location.lines) {
+      const Function* function = index.function(line.function_id);
+      if (function != nullptr && function->filename.ends_with(".go")) {
+        ids.push_back(location.mapping_id);
+        break;
+      }
+    }
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
 }
 
 }  // namespace golens::pprof

@@ -16,7 +16,14 @@ struct StackFrame {
   std::string mapping;    // mapping filename ("[kernel]", "/usr/lib/libc.so.6"), "" when none
   bool inlined = false;   // inlined into the frame before it
   bool kernel = false;    // kernel frame (mapping "[kernel]"/"[kernel.kallsyms]" or folded "_[k]")
+  // The location's mapping is a Go binary (set by consumers that know it,
+  // see GoMappingIds): with a file name, the frame came from its pclntab.
+  bool go_binary = false;
 };
+
+// Ids of the mappings that are Go binaries: at least one of their locations
+// has a function in a ".go" file (only a Go pclntab yields those), sorted.
+std::vector<uint64_t> GoMappingIds(const Profile& profile, const ProfileIndex& index);
 
 // Frames of `location`, root-most first. Unsymbolized locations get
 // "[mapping basename] 0xADDR" or "0xADDR" (as pprof shows them).

@@ -2,16 +2,22 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/perf_event.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "golens_sampler.skel.h"
 #include "profiler/base/log.h"
+#include "profiler/base/scoped_fd.h"
 #include "profiler/perf_events.h"
 
 namespace golens::profiler {
@@ -39,22 +45,55 @@ int LibbpfPrint(enum libbpf_print_level level, const char* format, va_list args)
 }
 
 // Power of two pages, as BPF_MAP_TYPE_RINGBUF requires. Half a second of
-// samples with every CPU busy in a target: the reader drains every 100 ms and
-// is woken at a quarter full, so this leaves ample headroom.
+// samples with every CPU busy in a target, at a typical record size (a Go
+// stack of ~40 frames): the reader drains every 50 ms and is woken at a
+// quarter full, so this leaves ample headroom.
 size_t RingbufSize(size_t cpus, int hz) {
-  size_t want = cpus * static_cast<size_t>(hz) * sizeof(golens_sample) / 2;
+  constexpr size_t kTypicalRecord = sizeof(golens_sample) + 48 * 8;
+  size_t want = cpus * static_cast<size_t>(hz) * kTypicalRecord / 2;
   size_t size = 1u << 20;
   while (size < want && size < (64u << 20)) size <<= 1;
   return size;
+}
+
+// The id of a tracepoint (events/CATEGORY/NAME/id in tracefs). When tracefs
+// is not mounted where libbpf looks, it is mounted privately in a temporary
+// directory just to read the id, and unmounted again.
+Result<int> TracepointId(const std::string& category, const std::string& name) {
+  auto read_id = [&](const std::string& root) -> int {
+    std::ifstream in(root + "/events/" + category + "/" + name + "/id");
+    int id = -1;
+    if (in >> id) return id;
+    return -1;
+  };
+  for (const char* root : {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"}) {
+    int id = read_id(root);
+    if (id >= 0) return id;
+  }
+  char dir[] = "/tmp/golens-tracefs-XXXXXX";
+  if (!mkdtemp(dir)) return ErrnoError("mkdtemp for tracefs");
+  int id = -1;
+  int err = 0;
+  if (mount("nodev", dir, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) == 0) {
+    id = read_id(dir);
+    umount2(dir, MNT_DETACH);
+  } else {
+    err = errno;
+  }
+  rmdir(dir);
+  if (id >= 0) return id;
+  if (err) return ErrnoError("mount tracefs", err);
+  return MakeError("no tracepoint " + category + ":" + name, ErrorKind::kUnsupported);
 }
 
 Error LoadError(const std::string& phase, int err) {
   Error error = ErrnoError("BPF " + phase, err < 0 ? -err : err);
   if (err == -EPERM || err == EPERM) {
     error.message += " (needs CAP_BPF and CAP_PERFMON; run as root)";
-    error.exit_code = 2;
+    error.kind = ErrorKind::kPermissionDenied;
   } else if (err == -EACCES || err == EACCES) {
     error.message += " (rejected by the BPF verifier; run with -v for its log)";
+    error.kind = ErrorKind::kFailed;
   }
   return error;
 }
@@ -75,49 +114,63 @@ const char* MetricName(int metric) {
     case GOLENS_METRIC_NO_CURG: return "no user goroutine";
     case GOLENS_METRIC_USER_SP_READ_ERROR: return "user sp read errors";
     case GOLENS_METRIC_EXEC_SEEN: return "execs seen";
+    case GOLENS_METRIC_FORK_FOLLOWED: return "children followed";
+    case GOLENS_METRIC_EXIT_SEEN: return "exits seen";
+    case GOLENS_METRIC_EVENT_LOST: return "process events lost (ring buffer full)";
+    case GOLENS_METRIC_TARGETS_FULL: return "children not followed (targets map full)";
+    case GOLENS_METRIC_SCRATCH_ERROR: return "scratch buffer errors";
   }
   return "?";
 }
 
-Result<std::unique_ptr<BpfSampler>> BpfSampler::Create(const SamplerOptions& options,
-                                                       SampleCallback on_sample) {
+uint32_t OwnPidNamespaceInode() {
+  // The initial PID namespace's inode is fixed (PROC_PID_INIT_INO).
+  constexpr uint64_t kInitialPidNamespace = 0xEFFFFFFCu;
+  struct stat st {};
+  if (stat("/proc/self/ns/pid", &st) != 0 || st.st_ino == kInitialPidNamespace) return 0;
+  return static_cast<uint32_t>(st.st_ino);
+}
+
+void BpfSampler::SkeletonDeleter::operator()(golens_sampler* skel) const { golens_sampler__destroy(skel); }
+void BpfSampler::RingBufferDeleter::operator()(ring_buffer* rb) const { ring_buffer__free(rb); }
+void BpfSampler::LinkDeleter::operator()(bpf_link* link) const { bpf_link__destroy(link); }
+
+Result<std::unique_ptr<BpfSampler>> BpfSampler::Create(const SamplerOptions& options, RecordCallback on_record) {
   libbpf_set_print(LibbpfPrint);
   std::unique_ptr<BpfSampler> sampler(new BpfSampler());
   sampler->options_ = options;
-  sampler->on_sample_ = std::move(on_sample);
+  sampler->on_record_ = std::move(on_record);
 
   GOLENS_TRY(auto cpus, OnlineCpus());
   sampler->cpu_count_ = cpus.size();
 
-  sampler->skel_ = golens_sampler__open();
+  sampler->skel_.reset(golens_sampler__open());
   if (!sampler->skel_) return LoadError("open", errno);
-  auto* skel = sampler->skel_;
+  auto* skel = sampler->skel_.get();
   if (skel->rodata->golens_abi_version != GOLENS_ABI_VERSION) {
     return MakeError("BPF object ABI version " + std::to_string(skel->rodata->golens_abi_version) +
                      " != " + std::to_string(GOLENS_ABI_VERSION) + " (stale build?)");
   }
   skel->rodata->collect_kernel_stacks = options.kernel_stacks;
   skel->rodata->collect_goid = options.goroutine_ids;
-  size_t ring_bytes =
-      options.ringbuf_bytes ? options.ringbuf_bytes : RingbufSize(cpus.size(), options.hz);
+  skel->rodata->pidns_inum = options.pid_namespace_inode;
+  size_t ring_bytes = options.ringbuf_bytes ? options.ringbuf_bytes : RingbufSize(cpus.size(), options.hz);
   // Wake the reader at a quarter full; otherwise it drains on its poll interval.
   skel->rodata->wakeup_bytes = ring_bytes / 4;
   if (int err = bpf_map__set_max_entries(skel->maps.samples, static_cast<__u32>(ring_bytes))) {
     return LoadError("size ring buffer", err);
   }
+  // Attached by hand (the syscall tracepoint's id may need a private tracefs).
+  bpf_program__set_autoattach(skel->progs.golens_on_munmap, false);
   if (int err = golens_sampler__load(skel)) return LoadError("load", err);
 
-  sampler->ringbuf_ =
-      ring_buffer__new(bpf_map__fd(skel->maps.samples), &BpfSampler::OnRecord, sampler.get(), nullptr);
+  sampler->ringbuf_.reset(
+      ring_buffer__new(bpf_map__fd(skel->maps.samples), &BpfSampler::OnRecord, sampler.get(), nullptr));
   if (!sampler->ringbuf_) return LoadError("ring buffer", errno);
   return sampler;
 }
 
-BpfSampler::~BpfSampler() {
-  Stop();
-  if (ringbuf_) ring_buffer__free(ringbuf_);
-  if (skel_) golens_sampler__destroy(skel_);
-}
+BpfSampler::~BpfSampler() { Stop(); }
 
 Result<void> BpfSampler::SetTarget(pid_t tgid, const golens_proc_info& info) {
   __u32 key = static_cast<__u32>(tgid);
@@ -141,12 +194,42 @@ Result<golens_proc_info> BpfSampler::GetTarget(pid_t tgid) const {
   return info;
 }
 
+Result<void> BpfSampler::AttachMunmap() {
+  GOLENS_TRY(int id, TracepointId("syscalls", "sys_enter_munmap"));
+  struct perf_event_attr attr {};
+  attr.type = PERF_TYPE_TRACEPOINT;
+  attr.size = sizeof(attr);
+  attr.config = static_cast<__u64>(id);
+  attr.sample_period = 1;
+  attr.wakeup_events = 1;
+  // pid -1 and one CPU, as libbpf does: the program runs on every CPU.
+  long fd = syscall(SYS_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+  if (fd < 0) return ErrnoError("perf_event_open(syscalls:sys_enter_munmap)");
+  ScopedFd event(static_cast<int>(fd));
+  bpf_link* link = bpf_program__attach_perf_event(skel_->progs.golens_on_munmap, event.get());
+  if (!link) return ErrnoError("attach syscalls:sys_enter_munmap");
+  event.Release();  // the link owns the perf fd now
+  tracker_links_.emplace_back(link);
+  return Ok();
+}
+
 Result<void> BpfSampler::Start() {
-  if (!links_.empty()) return Ok();
-  // The exec hook first, so a child released right after Start() is seen.
-  bpf_link* exec_link = bpf_program__attach(skel_->progs.golens_on_exec);
-  if (!exec_link) return LoadError("attach sched_process_exec", errno);
-  links_.push_back(exec_link);
+  if (!cpu_links_.empty()) return Ok();
+  // The process tracker first, so that nothing a target does after Start()
+  // (a child released right after it, a fork) is missed.
+  if (tracker_links_.empty()) {
+    for (bpf_program* prog : {skel_->progs.golens_on_exec, skel_->progs.golens_on_fork, skel_->progs.golens_on_exit}) {
+      bpf_link* link = bpf_program__attach(prog);
+      if (!link) return LoadError(std::string("attach ") + bpf_program__name(prog), errno);
+      tracker_links_.emplace_back(link);
+    }
+    auto munmap = AttachMunmap();
+    tracks_munmap_ = munmap.ok();
+    if (!munmap.ok()) {
+      GOLENS_LOG(kDebug) << "munmap is not tracked (" << munmap.error().message
+                         << "): a library replaced at the same address is found by re-reading maps only";
+    }
+  }
 
   GOLENS_TRY(auto events, OpenCpuClockEvents(options_.hz));
   cpu_count_ = events.size();
@@ -158,39 +241,32 @@ Result<void> BpfSampler::Start() {
       return LoadError("attach to cpu-clock on cpu " + std::to_string(event.cpu), err);
     }
     event.fd.Release();  // the link owns the perf fd now
-    links_.push_back(link);
+    cpu_links_.emplace_back(link);
   }
   return Ok();
 }
 
 void BpfSampler::Stop() {
-  for (bpf_link* link : links_) bpf_link__destroy(link);
-  links_.clear();
+  cpu_links_.clear();
+  tracker_links_.clear();
 }
 
 int BpfSampler::OnRecord(void* ctx, void* data, size_t size) {
   auto* self = static_cast<BpfSampler*>(ctx);
-  if (size < sizeof(golens_record_header)) {
-    ++self->malformed_records_;
-    return 0;
-  }
-  const auto* header = static_cast<const golens_record_header*>(data);
-  if (header->kind == GOLENS_RECORD_SAMPLE && size >= sizeof(golens_sample)) {
-    self->on_sample_(*static_cast<const golens_sample*>(data));
-  } else {
-    ++self->malformed_records_;
-  }
+  self->on_record_(std::span<const uint8_t>(static_cast<const uint8_t*>(data), size));
   return 0;
 }
 
 Result<void> BpfSampler::Poll(int timeout_ms) {
-  int rc = ring_buffer__poll(ringbuf_, timeout_ms);
+  int rc = ring_buffer__poll(ringbuf_.get(), timeout_ms);
   if (rc < 0 && rc != -EINTR) return ErrnoError("poll BPF ring buffer", -rc);
+  // Samples are written without waking the reader (until a quarter of the
+  // buffer fills): take whatever is there after every wait.
   return Drain();
 }
 
 Result<void> BpfSampler::Drain() {
-  int rc = ring_buffer__consume(ringbuf_);
+  int rc = ring_buffer__consume(ringbuf_.get());
   if (rc < 0 && rc != -EINTR) return ErrnoError("read BPF ring buffer", -rc);
   return Ok();
 }

@@ -1,7 +1,9 @@
-// Loads the BPF sampler (bpf/sampler.bpf.c), attaches it to a cpu-clock
-// perf event on every online CPU, and streams its samples to a callback.
-// Owns every libbpf object and link (RAII); targets are added and removed
-// at any time through the "targets" map.
+// Loads the BPF programs (bpf/sampler.bpf.c): the sampler on a cpu-clock
+// perf event on every online CPU, and the process tracker on the sched
+// fork/exec/exit tracepoints and syscalls:sys_enter_munmap. Streams every
+// ring buffer record (samples and process events, in order) to a callback.
+// Owns every libbpf object and link (RAII); targets are added and removed at
+// any time through the "targets" map.
 #pragma once
 
 #include <sys/types.h>
@@ -11,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "bpf/abi.h"
@@ -22,30 +25,31 @@ struct bpf_link;
 
 namespace golens::profiler {
 
-// The ABI as the C++ side sees it; a mismatch with bpf/abi.h is a build error.
-static_assert(sizeof(golens_proc_info) == 72, "golens_proc_info layout changed: bump GOLENS_ABI_VERSION");
-static_assert(sizeof(golens_sample_extras) == 32, "golens_sample_extras layout changed");
-static_assert(sizeof(golens_sample) == 40 + 32 + 24 + 2 * 8 * GOLENS_MAX_FRAMES,
-              "golens_sample layout changed: bump GOLENS_ABI_VERSION");
-static_assert(offsetof(golens_sample, user_stack) % 8 == 0, "stacks must be 8-byte aligned");
 
 struct SamplerOptions {
   int hz = 99;
   bool kernel_stacks = true;
   bool goroutine_ids = true;
   size_t ringbuf_bytes = 0;  // 0 = sized from CPU count and rate (half a second of samples)
+  // Inode of golens's PID namespace when it is not the initial one (0 = the
+  // initial one): BPF then keys targets by the pids golens sees.
+  uint32_t pid_namespace_inode = 0;
 };
+
+// The inode of golens's own PID namespace, or 0 in the initial namespace.
+uint32_t OwnPidNamespaceInode();
 
 using Metrics = std::array<uint64_t, GOLENS_METRIC_COUNT>;
 const char* MetricName(int metric);
 
 class BpfSampler {
  public:
-  using SampleCallback = std::function<void(const golens_sample&)>;
+  // One record as BPF wrote it (8-byte aligned; valid during the call).
+  using RecordCallback = std::function<void(std::span<const uint8_t>)>;
 
   // Opens, configures and loads the BPF object (no perf events yet).
   static Result<std::unique_ptr<BpfSampler>> Create(const SamplerOptions& options,
-                                                    SampleCallback on_sample);
+                                                    RecordCallback on_record);
   ~BpfSampler();
   BpfSampler(const BpfSampler&) = delete;
   BpfSampler& operator=(const BpfSampler&) = delete;
@@ -56,7 +60,7 @@ class BpfSampler {
   // The map entry as BPF sees it now (PENDING_EXEC is cleared by BPF at exec).
   Result<golens_proc_info> GetTarget(pid_t tgid) const;
 
-  // Opens and attaches one cpu-clock event per online CPU, and the exec hook.
+  // Attaches the process tracker, then one cpu-clock event per online CPU.
   Result<void> Start();
   // Detaches every perf event: no new samples after this returns.
   void Stop();
@@ -69,18 +73,35 @@ class BpfSampler {
 
   // Counters summed over CPUs.
   Metrics ReadMetrics() const;
+  // Whether munmap is tracked (needs the syscalls tracepoint).
+  bool tracks_munmap() const { return tracks_munmap_; }
 
  private:
   BpfSampler() = default;
   static int OnRecord(void* ctx, void* data, size_t size);
 
+  Result<void> AttachMunmap();
+
+  struct SkeletonDeleter {
+    void operator()(golens_sampler* skel) const;
+  };
+  struct RingBufferDeleter {
+    void operator()(ring_buffer* rb) const;
+  };
+  struct LinkDeleter {
+    void operator()(bpf_link* link) const;
+  };
+  using LinkPtr = std::unique_ptr<bpf_link, LinkDeleter>;
+
   SamplerOptions options_;
-  SampleCallback on_sample_;
-  struct golens_sampler* skel_ = nullptr;
-  struct ring_buffer* ringbuf_ = nullptr;
-  std::vector<struct bpf_link*> links_;
+  RecordCallback on_record_;
+  // Members die in reverse order: links first, then the ring buffer, the object last.
+  std::unique_ptr<golens_sampler, SkeletonDeleter> skel_;
+  std::unique_ptr<ring_buffer, RingBufferDeleter> ringbuf_;
+  std::vector<LinkPtr> tracker_links_;
+  std::vector<LinkPtr> cpu_links_;
   size_t cpu_count_ = 0;
-  uint64_t malformed_records_ = 0;
+  bool tracks_munmap_ = false;
 };
 
 }  // namespace golens::profiler

@@ -38,7 +38,7 @@ Result<void> CheckSamplingCapabilities() {
   return MakeError("missing capability " + names +
                        ": recording loads BPF programs and opens system-wide perf events; "
                        "run as root (or grant CAP_BPF and CAP_PERFMON)",
-                   2);
+                   ErrorKind::kPermissionDenied);
 }
 
 }  // namespace golens::profiler

@@ -4,9 +4,15 @@
 //   golens symbolize --pid PID ADDR...      runtime addresses in that process
 //   golens symbolize --kernel ADDR...       kernel addresses via /proc/kallsyms
 //
-// Without ADDR arguments, addresses are read from stdin, one per line.
+// Without ADDR arguments, addresses are read from stdin, one per line: a
+// file on stdin is one batch (fast path for large inputs); a pipe or a
+// terminal is answered as its lines arrive, each answer written at once
+// (addr2line style, usable interactively). A bad line is reported on stderr
+// with its line number and skipped; the others are answered, and the exit
+// status is 2 at the end.
 // Output per address: "0xADDR", then one "  FUNCTION FILE:LINE" line per
 // frame, innermost first ("  ?? ??:0" when unknown).
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,6 +26,7 @@
 #include <cstdlib>
 #include <condition_variable>
 #include <cstring>
+#include <functional>
 #include <mutex>
 #include <new>
 #include <optional>
@@ -29,6 +36,7 @@
 #include <thread>
 #include <vector>
 
+#include "profiler/cli_errors.h"
 #include "profiler/base/result.h"
 #include "profiler/commands.h"
 #include "symbolizer/symbolizer.h"
@@ -94,7 +102,7 @@ Result<uint64_t> ParseAddress(std::string_view text) {
   uint64_t value = 0;
   auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value, 16);
   if (digits.empty() || ec != std::errc() || p != digits.data() + digits.size())
-    return MakeError("invalid address \"" + std::string(text) + "\" (expected hex, e.g. 0x4a1b2c)", 2);
+    return MakeError("invalid address \"" + std::string(text) + "\" (expected hex, e.g. 0x4a1b2c)", ErrorKind::kInvalidArgument);
   return value;
 }
 
@@ -147,35 +155,102 @@ Result<BigVector<char>> ReadStdin() {
   return input;
 }
 
-Result<BigVector<uint64_t>> CollectAddresses(const std::vector<std::string>& args) {
-  BigVector<uint64_t> out;
-  if (!args.empty()) {
-    for (const auto& a : args) {
-      GOLENS_TRY(uint64_t v, ParseAddress(a));
-      out.push_back(v);
-    }
-    return out;
+// Bad input is reported on stderr as it is met and skipped; Run turns the
+// count into the exit status at the end.
+struct InputErrors {
+  size_t count = 0;
+  void Report(const std::string& where, const Error& error) {
+    std::fprintf(stderr, "golens symbolize: %s: %s\n", where.c_str(), error.message.c_str());
+    ++count;
   }
-  // Whole stdin at once: 100k-address batches are the common case.
-  GOLENS_TRY(BigVector<char> input, ReadStdin());
+};
+
+BigVector<uint64_t> ParseArguments(const std::vector<std::string>& args, InputErrors* errors) {
+  BigVector<uint64_t> out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    auto v = ParseAddress(args[i]);
+    if (v.ok()) out.push_back(*v);
+    else errors->Report("argument " + std::to_string(i + 1), v.error());
+  }
+  return out;
+}
+
+// Appends the addresses of the lines in `text` (the last one may lack its
+// newline); `*line_number` is the number of the first line and advances.
+void ParseLines(std::string_view text, size_t* line_number, BigVector<uint64_t>* out, InputErrors* errors) {
   // One address per line (about 8-10 bytes each): reserve once.
-  out.reserve(static_cast<size_t>(std::count(input.begin(), input.end(), '\n')) + 1);
-  const char* p = input.data();
-  const char* const end = p + input.size();
+  out->reserve(out->size() + static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
+  const char* p = text.data();
+  const char* const end = p + text.size();
   while (p < end) {
     const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
     if (nl == nullptr) nl = end;
     std::string_view line(p, static_cast<size_t>(nl - p));
     p = nl + 1;
+    const size_t number = (*line_number)++;
     if (uint64_t v; ParsePlainAddress(line, &v)) {
-      out.push_back(v);
+      out->push_back(v);
       continue;
     }
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-    GOLENS_TRY(uint64_t v, ParseAddress(line));
-    out.push_back(v);
+    auto v = ParseAddress(line);
+    if (v.ok()) out->push_back(*v);
+    else errors->Report("line " + std::to_string(number), v.error());
   }
-  return out;
+}
+
+using BatchFn = std::function<Result<void>(const BigVector<uint64_t>&)>;
+
+// Bytes of stdin a streamed batch holds at most.
+constexpr size_t kStreamBuffer = 1u << 20;
+
+// Stdin in batches. A regular file: all of it, one batch. A pipe or a
+// terminal: each batch is what has arrived (complete lines), answered
+// before blocking for more, so an interactive user or a coprocess gets each
+// answer as soon as its line is in; a fast producer still yields large
+// batches, because whatever is already readable is taken first.
+Result<void> ForEachStdinBatch(const BatchFn& batch, InputErrors* errors) {
+  struct stat st {};
+  size_t line_number = 1;
+  BigVector<uint64_t> addresses;
+  if (::fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode)) {
+    GOLENS_TRY(BigVector<char> input, ReadStdin());
+    ParseLines(std::string_view(input.data(), input.size()), &line_number, &addresses, errors);
+    return batch(addresses);
+  }
+  BigVector<char> buf(kStreamBuffer);
+  size_t len = 0;
+  bool eof = false;
+  auto read_some = [&]() -> Result<void> {
+    for (;;) {
+      ssize_t n = ::read(STDIN_FILENO, buf.data() + len, buf.size() - len);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return ErrnoError("read stdin");
+      if (n == 0) eof = true;
+      len += static_cast<size_t>(n);
+      return Ok();
+    }
+  };
+  while (!eof) {
+    GOLENS_TRY_VOID(read_some());  // blocks until something (or EOF) arrives
+    while (!eof && len < buf.size()) {
+      pollfd pfd{STDIN_FILENO, POLLIN, 0};
+      if (::poll(&pfd, 1, 0) <= 0 || (pfd.revents & (POLLIN | POLLHUP)) == 0) break;
+      GOLENS_TRY_VOID(read_some());
+    }
+    size_t complete = len;  // bytes of whole lines (all of it at EOF or when one line fills the buffer)
+    if (!eof) {
+      const void* last_nl = ::memrchr(buf.data(), '\n', len);
+      if (last_nl != nullptr) complete = static_cast<size_t>(static_cast<const char*>(last_nl) - buf.data()) + 1;
+      else if (len < buf.size()) continue;
+    }
+    addresses.clear();
+    ParseLines(std::string_view(buf.data(), complete), &line_number, &addresses, errors);
+    if (!addresses.empty()) GOLENS_TRY_VOID(batch(addresses));
+    std::memmove(buf.data(), buf.data() + complete, len - complete);
+    len -= complete;
+  }
+  return Ok();
 }
 
 // Append-only byte buffer without std::string's per-append bookkeeping. Its
@@ -398,44 +473,86 @@ Result<void> SymbolizeExe(const symbolizer::Binary& binary, const BigVector<uint
   return written;
 }
 
+// Output for addresses symbolized one by one (--pid, --kernel).
+Result<void> WriteResults(const BigVector<uint64_t>& addresses,
+                          const std::vector<symbolizer::SymbolizedAddress>& results) {
+  OutBuf out;
+  for (size_t i = 0; i < addresses.size(); ++i) {
+    AppendHeader(addresses[i], &out);
+    AppendFrames(std::span<const symbolizer::Frame>(results[i].frames), &out);
+  }
+  return WriteAll(out.data(), out.size());
+}
+
 Result<void> Run(const SymbolizeOptions& opts) {
   const int sources = (!opts.exe.empty()) + (opts.pid != 0) + opts.kernel;
-  if (sources != 1) return MakeError("give exactly one of --exe BINARY, --pid PID or --kernel", 2);
+  if (sources != 1) return MakeError("give exactly one of --exe BINARY, --pid PID or --kernel", ErrorKind::kInvalidArgument);
+  BatchFn batch;
+  // Per source state, opened once for all batches.
+  std::optional<Result<std::shared_ptr<const symbolizer::Binary>>> opened;
+  std::thread opener;
+  std::shared_ptr<const symbolizer::Binary> binary;
+  symbolizer::BinaryCache cache;
+  std::unique_ptr<symbolizer::ProcessSymbolizer> process;
+  std::optional<symbolizer::Kallsyms> kallsyms;
   if (!opts.exe.empty()) {
     // The binary is opened (mmap, ELF, pclntab) on a helper thread while
-    // stdin is read and parsed; an address error still wins over an open error.
-    std::optional<Result<std::shared_ptr<const symbolizer::Binary>>> opened;
-    std::thread opener;
+    // the first input is read and parsed.
     try {
       opener = std::thread([&] { opened.emplace(symbolizer::Binary::Open(opts.exe)); });
     } catch (const std::system_error&) {
       opened.emplace(symbolizer::Binary::Open(opts.exe));  // no thread: open here
     }
-    auto addresses = CollectAddresses(opts.addresses);
-    if (opener.joinable()) opener.join();
-    if (!addresses.ok()) return addresses.error();
-    if (addresses->size() > UINT32_MAX) return MakeError("too many addresses (at most 2^32-1 per run)", 2);
-    if (!opened->ok()) return opened->error();
-    return SymbolizeExe(***opened, *addresses);
+    batch = [&](const BigVector<uint64_t>& addresses) -> Result<void> {
+      if (binary == nullptr) {
+        if (opener.joinable()) opener.join();
+        if (!opened->ok()) return opened->error();
+        binary = opened->value();
+        if (!binary->has_symbols()) {
+          // Otherwise every answer is "?? ??:0" with no word why.
+          std::fprintf(stderr,
+                       "golens symbolize: warning: no Go pclntab or symbol table found in %s (truncated, or "
+                       "a stripped non-Go binary?); addresses will be unknown\n",
+                       opts.exe.c_str());
+        }
+      }
+      if (addresses.size() > UINT32_MAX) {
+        return MakeError("too many addresses (at most 2^32-1 per run)", ErrorKind::kInvalidArgument);
+      }
+      return SymbolizeExe(*binary, addresses);
+    };
+  } else if (opts.pid != 0) {
+    GOLENS_TRY(process, symbolizer::ProcessSymbolizer::Create(opts.pid, &cache));
+    batch = [&](const BigVector<uint64_t>& addresses) -> Result<void> {
+      return WriteResults(addresses, process->Symbolize(std::span<const uint64_t>(addresses.data(), addresses.size())));
+    };
+  } else {
+    GOLENS_TRY(symbolizer::Kallsyms loaded, symbolizer::Kallsyms::Load());
+    kallsyms.emplace(std::move(loaded));
+    batch = [&](const BigVector<uint64_t>& addresses) -> Result<void> {
+      std::vector<symbolizer::SymbolizedAddress> results;
+      results.reserve(addresses.size());
+      for (uint64_t a : addresses) results.push_back(kallsyms->Symbolize(a));
+      return WriteResults(addresses, results);
+    };
   }
-  GOLENS_TRY(BigVector<uint64_t> addresses, CollectAddresses(opts.addresses));
-  OutBuf out;
-  {
-    std::vector<symbolizer::SymbolizedAddress> results;
-    if (opts.pid != 0) {
-      symbolizer::BinaryCache cache;
-      GOLENS_TRY(auto process, symbolizer::ProcessSymbolizer::Create(opts.pid, &cache));
-      results = process->Symbolize(std::span<const uint64_t>(addresses.data(), addresses.size()));
-    } else {
-      GOLENS_TRY(auto kallsyms, symbolizer::Kallsyms::Load());
-      for (uint64_t a : addresses) results.push_back(kallsyms.Symbolize(a));
-    }
-    for (size_t i = 0; i < addresses.size(); ++i) {
-      AppendHeader(addresses[i], &out);
-      AppendFrames(std::span<const symbolizer::Frame>(results[i].frames), &out);
-    }
+  InputErrors errors;
+  Result<void> done = Ok();
+  if (!opts.addresses.empty()) {
+    BigVector<uint64_t> addresses = ParseArguments(opts.addresses, &errors);
+    done = batch(addresses);
+  } else {
+    done = ForEachStdinBatch(batch, &errors);
   }
-  return WriteAll(out.data(), out.size());
+  if (opener.joinable()) opener.join();
+  if (!done.ok()) return done.error();
+  if (!opts.exe.empty() && binary == nullptr && !opened->ok()) return opened->error();  // no input at all
+  if (errors.count > 0) {
+    return MakeError(std::to_string(errors.count) + " invalid address" + (errors.count == 1 ? "" : "es") +
+                         " skipped (see above)",
+                     ErrorKind::kInvalidArgument);
+  }
+  return Ok();
 }
 
 }  // namespace
@@ -451,7 +568,7 @@ void RegisterSymbolizeCommand(CLI::App& app, int* exit_code) {
     auto r = Run(*opts);
     if (!r.ok()) {
       std::fprintf(stderr, "golens symbolize: %s\n", r.error().message.c_str());
-      *exit_code = r.error().exit_code;
+      *exit_code = ExitCodeFor(r.error());
     }
   });
 }

@@ -1,7 +1,6 @@
 #include "profiler/cpu_profile.h"
 
 #include <algorithm>
-#include <limits>
 #include <map>
 #include <unordered_map>
 
@@ -14,46 +13,42 @@ namespace {
 // call instruction (return address - 1) for every caller, as pprof expects.
 inline uint64_t LookupAddress(uint64_t pc, bool executing) { return executing || pc == 0 ? pc : pc - 1; }
 
+struct PairHash {
+  size_t operator()(const std::pair<uint32_t, uint64_t>& p) const {
+    return std::hash<uint64_t>{}(p.second * 31 + p.first);
+  }
+};
+
 class ProfileAssembler {
  public:
-  explicit ProfileAssembler(const CpuProfileInput& input)
-      : input_(input), builder_({{"samples", "count"}, {"cpu", "nanoseconds"}}) {}
+  ProfileAssembler(const Interval& interval, const CpuProfileOptions& options, FrameCache* frames)
+      : interval_(interval), options_(options), frames_(frames),
+        builder_({{"samples", "count"}, {"cpu", "nanoseconds"}}) {}
 
   pprof::Profile Run() {
     auto& header = builder_.header();
     header.period_type = {"cpu", "nanoseconds"};
-    header.period = 1000000000LL / std::max(1, input_.hz);
-    header.time_nanos = input_.time_nanos;
-    header.duration_nanos = input_.duration_nanos;
-    header.comments = input_.comments;
-
-    AddMainMapping();
-    for (TargetProcess* target : input_.targets) SymbolizeProcess(*target);
+    header.period = 1000000000LL / std::max(1, options_.hz);
+    header.time_nanos = interval_.start_wall_ns();
+    header.duration_nanos = std::max<int64_t>(0, interval_.end_wall_ns() - interval_.start_wall_ns());
+    for (const IntervalProcess& p : interval_.processes()) {
+      header.comments.push_back(ProcessComment(options_.comment_prefix, p));
+    }
+    // mapping[0] must be the main binary of the first process.
+    if (!interval_.processes().empty() && interval_.processes()[0].main_mapping != kNoMapping) {
+      MappingId(interval_.processes()[0].main_mapping);
+    }
+    SymbolizeUser();
     SymbolizeKernel();
     AddSamples();
     return builder_.Build();
   }
 
  private:
-  // mapping[0] must be the main binary of the first target.
-  void AddMainMapping() {
-    if (input_.targets.empty()) return;
-    TargetProcess& first = *input_.targets[0];
-    const auto& mappings = first.symbolizer().mappings();
-    for (size_t i = 0; i < mappings.size(); ++i) {
-      if (mappings[i].executable() && mappings[i].path == first.exe_path()) {
-        MappingId(first, i);
-        return;
-      }
-    }
-  }
-
-  uint64_t MappingId(TargetProcess& target, size_t index) {
-    auto key = std::make_pair(target.pid(), index);
-    auto it = mapping_ids_.find(key);
+  uint64_t MappingId(uint32_t index) {
+    auto it = mapping_ids_.find(index);
     if (it != mapping_ids_.end()) return it->second;
-    const symbolizer::Mapping& m = target.symbolizer().mappings()[index];
-    std::shared_ptr<const symbolizer::Binary> binary = target.symbolizer().BinaryFor(index);
+    const MappingRecord& m = *interval_.mappings()[index];
     pprof::Mapping pm;
     pm.memory_start = m.start;
     pm.memory_limit = m.end;
@@ -61,15 +56,16 @@ class ProfileAssembler {
     // Anonymous memory gets a bracketed name: pprof then does not look for
     // a binary (and warn) for it.
     pm.filename = m.path.empty() ? "[anon]" : m.path;
-    if (binary) {
-      pm.build_id = binary->build_id();
+    if (m.binary) {
+      const symbolizer::Binary& binary = m.binary->binary();
+      pm.build_id = binary.build_id();
       pm.has_functions = true;
-      pm.has_filenames = binary->is_go();
-      pm.has_line_numbers = binary->is_go();
-      pm.has_inline_frames = binary->is_go();
+      pm.has_filenames = binary.is_go();
+      pm.has_line_numbers = binary.is_go();
+      pm.has_inline_frames = binary.is_go();
     }
     uint64_t id = builder_.AddMapping(pm);
-    mapping_ids_.emplace(key, id);
+    mapping_ids_.emplace(index, id);
     return id;
   }
 
@@ -83,32 +79,46 @@ class ProfileAssembler {
     return lines;
   }
 
-  void SymbolizeProcess(TargetProcess& target) {
-    std::vector<uint64_t> addresses;
-    for (const auto& [key, count] : input_.samples->stacks()) {
-      if (key.tgid != static_cast<uint32_t>(target.pid())) continue;
+  // Every distinct (mapping, lookup address) becomes one location; the
+  // addresses of one binary are symbolized in one batch.
+  void SymbolizeUser() {
+    std::vector<std::vector<uint64_t>> by_mapping(interval_.mappings().size());
+    std::vector<uint64_t> unmapped;
+    for (const auto& [key, count] : interval_.stacks()) {
       for (size_t i = 0; i < key.user.size(); ++i) {
-        addresses.push_back(LookupAddress(key.user[i], i == 0 && !key.kernel_mode));
+        uint64_t address = LookupAddress(key.user[i], i == 0 && !key.kernel_mode);
+        uint32_t m = key.user_mapping[i];
+        (m == kNoMapping ? unmapped : by_mapping[m]).push_back(address);
       }
     }
-    std::sort(addresses.begin(), addresses.end());
-    addresses.erase(std::unique(addresses.begin(), addresses.end()), addresses.end());
-    std::vector<symbolizer::SymbolizedAddress> results = target.symbolizer().Symbolize(addresses);
-    auto& locations = user_locations_[target.pid()];
-    for (size_t i = 0; i < addresses.size(); ++i) {
-      uint64_t mapping_id = 0;
-      if (auto norm = target.symbolizer().Normalize(addresses[i])) {
-        mapping_id = MappingId(target, norm->mapping_index);
+    for (uint32_t m = 0; m < by_mapping.size(); ++m) {
+      auto& addresses = by_mapping[m];
+      if (addresses.empty()) continue;
+      std::sort(addresses.begin(), addresses.end());
+      addresses.erase(std::unique(addresses.begin(), addresses.end()), addresses.end());
+      const MappingRecord& record = *interval_.mappings()[m];
+      uint64_t mapping_id = MappingId(m);
+      std::vector<FrameCache::Frames> frames;
+      if (record.binary) {
+        std::vector<uint64_t> vaddrs;
+        vaddrs.reserve(addresses.size());
+        for (uint64_t a : addresses) vaddrs.push_back(record.Vaddr(a).value_or(0));
+        frames = frames_->Symbolize(*record.binary, vaddrs);
       }
-      std::vector<pprof::Line> lines;
-      if (i < results.size()) lines = Lines(results[i]);
-      locations[addresses[i]] = builder_.AddLocation(mapping_id, addresses[i], std::move(lines));
+      for (size_t i = 0; i < addresses.size(); ++i) {
+        std::vector<pprof::Line> lines;
+        if (i < frames.size() && frames[i]) lines = Lines(*frames[i]);
+        user_locations_[{m, addresses[i]}] = builder_.AddLocation(mapping_id, addresses[i], std::move(lines));
+      }
+    }
+    for (uint64_t address : unmapped) {
+      user_locations_[{kNoMapping, address}] = builder_.AddLocation(0, address, {});
     }
   }
 
   void SymbolizeKernel() {
     std::vector<uint64_t> addresses;
-    for (const auto& [key, count] : input_.samples->stacks()) {
+    for (const auto& [key, count] : interval_.stacks()) {
       for (size_t i = 0; i < key.kernel.size(); ++i) addresses.push_back(LookupAddress(key.kernel[i], i == 0));
     }
     if (addresses.empty()) return;
@@ -118,11 +128,11 @@ class ProfileAssembler {
     kernel.memory_start = addresses.front();
     kernel.memory_limit = addresses.back() + 1;
     kernel.filename = "[kernel]";
-    kernel.has_functions = input_.kallsyms != nullptr;
+    kernel.has_functions = options_.kallsyms != nullptr;
     uint64_t mapping_id = builder_.AddMapping(kernel);
     for (uint64_t address : addresses) {
       std::vector<pprof::Line> lines;
-      if (input_.kallsyms) lines = Lines(input_.kallsyms->Symbolize(address));
+      if (options_.kallsyms) lines = Lines(options_.kallsyms->Symbolize(address));
       kernel_locations_[address] = builder_.AddLocation(mapping_id, address, std::move(lines));
     }
   }
@@ -136,43 +146,48 @@ class ProfileAssembler {
   }
 
   void AddSamples() {
-    const int64_t period = 1000000000LL / std::max(1, input_.hz);
+    const int64_t period = 1000000000LL / std::max(1, options_.hz);
     std::vector<uint64_t> ids;
-    for (const auto& [key, count] : input_.samples->stacks()) {
+    for (const auto& [key, count] : interval_.stacks()) {
       ids.clear();
       for (size_t i = 0; i < key.kernel.size(); ++i) {
         ids.push_back(kernel_locations_[LookupAddress(key.kernel[i], i == 0)]);
       }
       if (key.kernel_truncated) ids.push_back(TruncatedLocation());
-      auto& locations = user_locations_[static_cast<pid_t>(key.tgid)];
       for (size_t i = 0; i < key.user.size(); ++i) {
-        auto it = locations.find(LookupAddress(key.user[i], i == 0 && !key.kernel_mode));
-        if (it != locations.end()) ids.push_back(it->second);
+        auto it = user_locations_.find({key.user_mapping[i], LookupAddress(key.user[i], i == 0 && !key.kernel_mode)});
+        if (it != user_locations_.end()) ids.push_back(it->second);
       }
       if (key.user_truncated) ids.push_back(TruncatedLocation());
       if (ids.empty()) continue;  // unreachable in practice: BPF always records the user PC
-      std::vector<pprof::Label> labels;
-      if (input_.per_goroutine && key.goid != 0) {
-        labels.push_back(pprof::Label{"goroutine", "", static_cast<int64_t>(key.goid), ""});
-      }
       int64_t values[2] = {static_cast<int64_t>(count), static_cast<int64_t>(count) * period};
-      builder_.AddSample(ids, values, labels);
+      builder_.AddSample(ids, values, ToPprofLabels(interval_.attributes().Get(key.attributes)));
     }
   }
 
-  const CpuProfileInput& input_;
+  const Interval& interval_;
+  const CpuProfileOptions& options_;
+  FrameCache* frames_;
   pprof::ProfileBuilder builder_;
-  std::map<std::pair<pid_t, size_t>, uint64_t> mapping_ids_;
-  std::unordered_map<pid_t, std::unordered_map<uint64_t, uint64_t>> user_locations_;
+  std::unordered_map<uint32_t, uint64_t> mapping_ids_;
+  std::unordered_map<std::pair<uint32_t, uint64_t>, uint64_t, PairHash> user_locations_;
   std::unordered_map<uint64_t, uint64_t> kernel_locations_;
   uint64_t truncated_location_ = 0;
 };
 
 }  // namespace
 
-Result<pprof::Profile> BuildCpuProfile(const CpuProfileInput& input) {
-  if (input.samples == nullptr) return MakeError("no samples to build a profile from");
-  ProfileAssembler assembler(input);
+std::string ProcessComment(const std::string& prefix, const IntervalProcess& p) {
+  std::string line = prefix + ": pid " + std::to_string(p.id.pid) + " start " + std::to_string(p.id.start_ticks) +
+                     " exe " + (p.exe_path.empty() ? "?" : p.exe_path);
+  if (!p.go_version.empty()) line += " go " + p.go_version;
+  line += " samples " + std::to_string(p.samples);
+  return line;
+}
+
+pprof::Profile BuildCpuProfile(const Interval& interval, const CpuProfileOptions& options) {
+  FrameCache local(1 << 12);
+  ProfileAssembler assembler(interval, options, options.frames ? options.frames : &local);
   return assembler.Run();
 }
 

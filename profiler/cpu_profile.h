@@ -1,14 +1,14 @@
-// Aggregated raw stacks -> a pprof CPU profile shaped like Go's own:
-// sample types samples/count and cpu/nanoseconds, period 1e9/hz, one
-// mapping set per process (mapping[0] = the first target's executable),
-// locations at the call instruction (return address - 1) for non-leaf
-// frames, inline chains innermost first, kernel frames in a [kernel] mapping.
+// One Interval -> a pprof CPU profile shaped like Go's own: sample types
+// samples/count and cpu/nanoseconds, period 1e9/hz, mapping[0] = the first
+// process's executable, locations at the call instruction (return address -
+// 1) for non-leaf frames, inline chains innermost first, kernel frames in a
+// [kernel] mapping, labels from the samples' attribute sets. Symbolizes
+// here, per interval, through a FrameCache: never on the drain thread.
 //
-// Labels: like Go's profiler, none by default; "goroutine" (numeric) with
-// --per-goroutine. No "pid" label even with several targets: per-process
-// labels keep samples from cancelling in diffs across deploys (see
-// pprof-and-flamegraphs.md 2.3); each process has its own mapping set and a
-// comment naming it instead.
+// No "pid" label: per-process labels keep samples from cancelling in diffs
+// across deploys (see pprof-and-flamegraphs.md 2.3). Each process has its own
+// mappings and a comment line:
+//   golens record: pid <PID> start <TICKS> exe <PATH>[ go <VERSION>] samples <N>
 #pragma once
 
 #include <cstdint>
@@ -16,26 +16,24 @@
 #include <vector>
 
 #include "pprof/profile.h"
-#include "profiler/base/result.h"
-#include "profiler/sample_aggregator.h"
-#include "profiler/target_process.h"
+#include "profiler/frame_cache.h"
+#include "profiler/interval.h"
 #include "symbolizer/symbolizer.h"
 
 namespace golens::profiler {
 
-struct CpuProfileInput {
-  const SampleAggregator* samples = nullptr;
-  std::vector<TargetProcess*> targets;            // targets[0] provides mapping[0]
-  const symbolizer::Kallsyms* kallsyms = nullptr; // null: kernel frames unsymbolized
+struct CpuProfileOptions {
   int hz = 99;
-  int64_t time_nanos = 0;      // start, ns since the epoch
-  int64_t duration_nanos = 0;
-  bool per_goroutine = false;  // numeric label "goroutine" on each sample
-  std::vector<std::string> comments;
+  const symbolizer::Kallsyms* kallsyms = nullptr;  // null: kernel frames unsymbolized
+  FrameCache* frames = nullptr;                    // null: a cache for this call only
+  std::string comment_prefix = "golens record";
 };
 
 inline constexpr const char* kTruncatedFrame = "[truncated]";
 
-Result<pprof::Profile> BuildCpuProfile(const CpuProfileInput& input);
+// The comment line that names one process (the format above).
+std::string ProcessComment(const std::string& prefix, const IntervalProcess& process);
+
+pprof::Profile BuildCpuProfile(const Interval& interval, const CpuProfileOptions& options);
 
 }  // namespace golens::profiler

@@ -1,4 +1,6 @@
-// Command-line durations: "30s", "1.5m", "500ms", "2h", "10" (seconds).
+// Command-line durations in Go's syntax (time.ParseDuration): "30s", "1.5s",
+// "300ms", "2m30s", "1h1m", "1us" / "1µs", "10ns"; a bare number ("10",
+// "1.5") means seconds.
 #pragma once
 
 #include <chrono>
@@ -8,7 +10,9 @@
 
 namespace golens::profiler {
 
-// Positive durations only; errors carry exit code 2 (usage).
+// Positive durations from 1ns to ~31 years; anything else (negative, zero,
+// exponents, unknown units, spaces) is a kInvalidArgument error that says
+// what is accepted.
 Result<std::chrono::nanoseconds> ParseDuration(const std::string& text);
 
 }  // namespace golens::profiler

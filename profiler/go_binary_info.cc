@@ -48,21 +48,4 @@ golens_proc_info MakeProcInfo(const GoBinaryInfo& info) {
   return p;
 }
 
-std::shared_ptr<const GoBinaryInfo> GoBinaryInfoCache::Get(const symbolizer::Binary& binary) {
-  std::string key = binary.build_id().empty() ? "path:" + binary.path() : binary.build_id();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = by_key_.find(key);
-    if (it != by_key_.end()) return it->second;
-  }
-  auto info = std::make_shared<const GoBinaryInfo>(AnalyzeGoBinary(binary));
-  std::lock_guard<std::mutex> lock(mu_);
-  return by_key_.emplace(key, info).first->second;
-}
-
-size_t GoBinaryInfoCache::size() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return by_key_.size();
-}
-
 }  // namespace golens::profiler

@@ -1,14 +1,11 @@
 // What golens needs to know about one Go binary to sample it: its release,
 // the runtime g/m offsets for that release, and the TLS offset of g. Built
-// once per binary and cached by build ID (per-binary data, shared by every
-// process that runs the binary), separate from per-process state.
+// once per binary and kept in its BinaryRecord (profiler/binary_record.h),
+// shared by every process that runs the binary.
 #pragma once
 
 #include <sys/types.h>
 
-#include <map>
-#include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
@@ -38,16 +35,5 @@ GoBinaryInfo AnalyzeGoBinary(const symbolizer::Binary& binary);
 
 // The BPF map entry for a process running a binary with this info.
 golens_proc_info MakeProcInfo(const GoBinaryInfo& info);
-
-// Thread-safe cache keyed by build ID (path when there is none).
-class GoBinaryInfoCache {
- public:
-  std::shared_ptr<const GoBinaryInfo> Get(const symbolizer::Binary& binary);
-  size_t size() const;
-
- private:
-  mutable std::mutex mu_;
-  std::map<std::string, std::shared_ptr<const GoBinaryInfo>> by_key_;
-};
 
 }  // namespace golens::profiler

@@ -72,14 +72,12 @@ Result<std::vector<CpuClockEvent>> OpenCpuClockEvents(int hz) {
       Error error = ErrnoError(what.str(), err);
       if (err == EACCES || err == EPERM) {
         error.message += " (needs CAP_PERFMON or CAP_SYS_ADMIN; run as root)";
-        error.exit_code = 2;
       } else if (err == EINVAL) {
         std::ifstream max_rate("/proc/sys/kernel/perf_event_max_sample_rate");
         std::string rate;
         if (max_rate >> rate) {
           error.message += " (--hz " + std::to_string(hz) +
                            " may exceed kernel.perf_event_max_sample_rate = " + rate + ")";
-          error.exit_code = 2;
         }
       }
       return error;

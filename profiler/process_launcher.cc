@@ -1,5 +1,7 @@
 #include "profiler/process_launcher.h"
 
+#include <sys/resource.h>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -23,7 +25,7 @@ bool IsExecutableFile(const std::string& path) {
 }  // namespace
 
 Result<std::string> ResolveExecutable(const std::string& name) {
-  if (name.empty()) return MakeError("empty command", 2);
+  if (name.empty()) return MakeError("empty command", ErrorKind::kInvalidArgument);
   if (name.find('/') != std::string::npos) {
     if (!IsExecutableFile(name)) return ErrnoError("command " + name, errno ? errno : EACCES);
     return name;
@@ -36,11 +38,11 @@ Result<std::string> ResolveExecutable(const std::string& name) {
     std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + name;
     if (IsExecutableFile(candidate)) return candidate;
   }
-  return MakeError("command not found: " + name, 2);
+  return MakeError("command not found: " + name, ErrorKind::kInvalidArgument);
 }
 
 Result<std::unique_ptr<LaunchedProcess>> LaunchedProcess::Fork(const std::vector<std::string>& argv) {
-  if (argv.empty()) return MakeError("no command given after --", 2);
+  if (argv.empty()) return MakeError("no command given after --", ErrorKind::kInvalidArgument);
   GOLENS_TRY(std::string executable, ResolveExecutable(argv[0]));
 
   int go_pipe[2];
@@ -67,8 +69,12 @@ Result<std::unique_ptr<LaunchedProcess>> LaunchedProcess::Fork(const std::vector
     } while (n < 0 && errno == EINTR);
     if (n != 1) _exit(127);  // golens went away before releasing us
     // Signals the parent handles stay default for the command.
+    // (An ignored SIGPIPE would survive exec and change how the command
+    // behaves in a pipeline.)
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    signal(SIGPIPE, SIG_DFL);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -107,8 +113,13 @@ Result<void> LaunchedProcess::Release() {
 bool LaunchedProcess::TryReap() {
   if (status_) return true;
   int status = 0;
-  pid_t r = waitpid(pid_, &status, WNOHANG);
-  if (r == pid_) status_ = status;
+  struct rusage usage {};
+  pid_t r = wait4(pid_, &status, WNOHANG, &usage);
+  if (r == pid_) {
+    status_ = status;
+    cpu_seconds_ = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                   static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+  }
   return status_.has_value();
 }
 
@@ -122,7 +133,12 @@ void LaunchedProcess::Terminate(std::chrono::milliseconds grace) {
   }
   kill(pid_, SIGKILL);
   int status = 0;
-  if (waitpid(pid_, &status, 0) == pid_) status_ = status;
+  struct rusage usage {};
+  if (wait4(pid_, &status, 0, &usage) == pid_) {
+    status_ = status;
+    cpu_seconds_ = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                   static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+  }
 }
 
 std::optional<int> LaunchedProcess::exit_code() const {

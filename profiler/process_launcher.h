@@ -43,6 +43,8 @@ class LaunchedProcess {
   std::string DescribeExit() const;
   // Exit code, or 128 + signal; nullopt while running.
   std::optional<int> exit_code() const;
+  // CPU time the command itself used (user + system), once reaped.
+  double cpu_seconds() const { return cpu_seconds_; }
 
  private:
   LaunchedProcess() = default;
@@ -51,6 +53,7 @@ class LaunchedProcess {
   ScopedFd go_write_;      // parent -> child: one byte releases the child
   ScopedFd status_read_;   // child -> parent: errno of a failed exec; EOF on success
   std::optional<int> status_;  // wait status once reaped
+  double cpu_seconds_ = 0;
 };
 
 }  // namespace golens::profiler

@@ -54,21 +54,6 @@ inline bool ReadUvarint(std::span<const uint8_t> d, uint64_t* pos, uint32_t* out
 
 }  // namespace
 
-std::string FuncNameForPrint(std::string_view name) {
-  // runtime.funcNamePiecesForPrint: the shape instantiation between the first
-  // '[' and the last ']' becomes "...".
-  size_t i = name.find('[');
-  if (i == std::string_view::npos) return std::string(name);
-  size_t j = name.rfind(']');
-  if (j == std::string_view::npos || j <= i) return std::string(name);
-  std::string out;
-  out.reserve(i + 5 + (name.size() - j - 1));
-  out.append(name.substr(0, i));
-  out.append("[...]");
-  out.append(name.substr(j + 1));
-  return out;
-}
-
 Result<Pclntab> Pclntab::Parse(std::span<const uint8_t> data, uint64_t vaddr) {
   if (data.size() < 16) return MakeError("pclntab: truncated header");
   uint32_t magic = LoadLE<uint32_t>(data.data());
@@ -336,23 +321,11 @@ bool Pclntab::Visit(uint64_t pc, LookupState* st, std::vector<FrameView>* frames
   if (!Enter(pc, st)) return false;
   const Func& f = st->func;
   const size_t entry_size = format_ == Format::kGo120 ? 16 : 20;
-  // Name as runtime.CallersFrames prints it; generic shapes need a rewrite,
-  // kept in per-depth scratch strings so views stay valid.
-  auto set_names = [&](std::string_view raw, FrameView* v) {
-    if (raw.find('[') == std::string_view::npos) {
-      v->function = raw;
-      return;
-    }
-    // Sized once: growing the vector would move short (SSO) strings that
-    // earlier frames' views still point into.
-    const size_t depth = frames->size();
-    if (st->print_names.size() < static_cast<size_t>(kMaxInlineDepth) + 1)
-      st->print_names.resize(static_cast<size_t>(kMaxInlineDepth) + 1);
-    if (depth >= st->print_names.size()) return;
-    st->print_names[depth] = FuncNameForPrint(raw);
-    v->function = st->print_names[depth];
-    if (v->function.size() != raw.size()) v->system_name = raw;
-  };
+  // The full symbol name, generic shape arguments included
+  // ("F[go.shape.int]"): what runtime/pprof writes as both name and
+  // system_name (runtime_FrameSymbolName), so PGO matches our profiles.
+  // Shortening to "F[...]" is for display only (web/).
+  auto set_names = [](std::string_view raw, FrameView* v) { v->function = raw; };
   // Positions come from the function's decoded runs: the innermost pc
   // extends them (pcs ascend), call sites are binary searches.
   Position pos = RunPosition(st, pc);

@@ -101,7 +101,6 @@ class Pclntab {
     std::string_view name;
     std::span<const uint8_t> inl_tree;
     uint32_t inl_table = 0;
-    std::vector<std::string> print_names;  // scratch for "[...]" names, one per frame depth
     DecodedTable file_runs, line_runs, inl_runs;
     std::vector<StrCacheSlot> str_cache;  // kStrCacheSlots once used
   };
@@ -152,7 +151,5 @@ class Pclntab {
   std::span<const uint8_t> gofunc_data_;
 };
 
-// "main.F[go.shape.int]" -> "main.F[...]", as runtime.CallersFrames prints it.
-std::string FuncNameForPrint(std::string_view name);
 
 }  // namespace golens::symbolizer

@@ -29,7 +29,10 @@ namespace golens::symbolizer {
 
 // One frame of an inline chain.
 struct Frame {
-  std::string function;     // "main.work", "runtime.mallocgc", "memcpy", demangled C++; never empty
+  // "main.work", "runtime.mallocgc", "memcpy", demangled C++; never empty. Go
+  // generics keep their shape arguments ("main.F[go.shape.int]"), exactly as
+  // runtime/pprof names them (what PGO matches on); flame graphs shorten.
+  std::string function;
   std::string system_name;  // name as in the symbol table (mangled C++); "" when equal to function
   std::string file;         // source file; "" when unknown
   int64_t line = 0;         // 0 when unknown
@@ -94,6 +97,10 @@ class Binary {
   virtual const std::string& go_version() const = 0;   // "go1.26.8" (experiments stripped), "" if not Go
   virtual const std::string& main_module() const = 0;  // module path from buildinfo, "" if unknown
   virtual bool is_pie() const = 0;                     // ET_DYN
+  // False when the file has neither a Go pclntab nor an ELF symbol table
+  // (.symtab/.dynsym) with functions: every lookup will be unknown (a
+  // truncated copy, or a fully stripped non-Go binary).
+  virtual bool has_symbols() const { return true; }
 
   // ELF virtual addresses -> inline chains. Callers pass return addresses
   // already adjusted to point inside the call (pc - 1).
@@ -182,13 +189,27 @@ class BinaryCache {
 };
 
 // /proc/kallsyms (with modules), sorted for binary search.
+//
+// An address only gets the symbol below it when it can be inside that
+// symbol: core kernel symbols cover [_text, _etext) and [_sinittext,
+// _einittext) (the end markers in kallsyms), module symbols their module's
+// range from /proc/modules (or, without it, at most kMaxModuleGap past the
+// symbol and never past the next one). Past the end of kernel text the
+// answer is unknown ("??"), never the last symbol before it.
 class Kallsyms {
  public:
+  // Also reads "modules" next to `path` (/proc/modules) when it is there.
   static Result<Kallsyms> Load(const std::string& path = "/proc/kallsyms");
-  static Result<Kallsyms> Parse(std::string_view text);
+  // `modules`: /proc/modules text ("name size refs deps state 0xaddr"), may be empty.
+  static Result<Kallsyms> Parse(std::string_view text, std::string_view modules = {});
   // One frame (function = symbol name, file = "[module]" or "", line 0).
   SymbolizedAddress Symbolize(uint64_t address) const;
   size_t size() const { return symbols_.size(); }
+
+  static constexpr uint64_t kMaxModuleGap = 1u << 20;
+  struct Range {
+    uint64_t start = 0, end = 0;
+  };
 
  private:
   struct Entry {
@@ -197,6 +218,8 @@ class Kallsyms {
     std::string module;
   };
   std::vector<Entry> symbols_;
+  std::vector<Range> core_text_;  // empty when the end markers are missing
+  std::vector<std::pair<std::string, Range>> modules_;  // "[name]" -> range, from /proc/modules
 };
 
 // Per-process state: a maps snapshot and a Binary per file-backed mapping

@@ -5,6 +5,8 @@
 #include <unordered_map>
 
 #include "pprof/diff.h"
+#include "pprof/folded.h"
+#include "profiler/base/log.h"
 #include "pprof/sample_filter.h"
 #include "pprof/stack_frames.h"
 
@@ -12,10 +14,15 @@ namespace golens::web {
 
 namespace {
 
-// Profiles are user input: absurd values must not overflow (UB) the sums.
+// Profiles are user input: absurd values must not overflow (UB) the sums;
+// they saturate, and Finish() says so.
+thread_local bool g_saturated = false;  // set by SaturatingAdd during one Finish()
 int64_t SaturatingAdd(int64_t a, int64_t b) {
   int64_t out;
-  if (__builtin_add_overflow(a, b, &out)) return b > 0 ? INT64_MAX : INT64_MIN;
+  if (__builtin_add_overflow(a, b, &out)) {
+    g_saturated = true;
+    return b > 0 ? INT64_MAX : INT64_MIN;
+  }
   return out;
 }
 
@@ -79,6 +86,7 @@ void FlameTree::Finish() {
     return std::lexicographical_compare(sa.begin(), sa.end(), sb.begin(), sb.end());
   });
 
+  g_saturated = false;
   // flow(): keep the path of the previous stack; only frames past the common
   // prefix become new nodes (equal frames past it cannot exist: sorted).
   nodes_.resize(1);
@@ -119,6 +127,9 @@ void FlameTree::Finish() {
     parent.total[0] = SaturatingAdd(parent.total[0], nodes_[n].total[0]);
     parent.total[1] = SaturatingAdd(parent.total[1], nodes_[n].total[1]);
   }
+  if (g_saturated) {
+    GOLENS_LOG(kWarn) << "profile: values add up to more than 2^63-1; totals are capped at 2^63-1";
+  }
   // Children lists by counting sort on the parent; ids are created in rank
   // order, so each list is already sorted.
   child_begin_.assign(nodes_.size() + 1, 0);
@@ -138,6 +149,7 @@ Result<size_t> AddProfileToTree(const pprof::Profile& profile, const TreeOptions
   GOLENS_TRY(std::vector<pprof::TagFilter> filters, pprof::ParseTagFilters(options.tags));
   const std::vector<pprof::TagFilter> base_filter{{pprof::kDiffBaseLabel, "true"}};
   pprof::ProfileIndex index(profile);
+  const std::vector<uint64_t> go_mappings = pprof::GoMappingIds(profile, index);
   // Frames of each location, computed once; keyed by position in
   // profile.locations (found through the index).
   std::vector<std::vector<uint32_t>> location_frames(profile.locations.size());
@@ -145,6 +157,7 @@ Result<size_t> AddProfileToTree(const pprof::Profile& profile, const TreeOptions
   const pprof::Location* first_location = profile.locations.data();
   std::vector<uint32_t> stack;
   size_t kept = 0;
+  pprof::NegativeValues negative;
   size_t frames_estimate = 0;
   for (const pprof::Sample& sample : profile.samples) frames_estimate += sample.location_ids.size();
   tree->Reserve(frames_estimate + frames_estimate / 8);
@@ -158,26 +171,35 @@ Result<size_t> AddProfileToTree(const pprof::Profile& profile, const TreeOptions
       if (is_base != (options.part == TreeOptions::DiffPart::kBaseOnly)) continue;
       if (is_base) value = value == INT64_MIN ? INT64_MAX : -value;
     }
-    // Negative values only make sense in diffs (handled above); a subtracted
-    // profile (`pprof -base`) is drawn with its positive part.
-    if (value < 0) continue;
+    // Negative values only make sense in diffs (handled above); elsewhere
+    // (`pprof -base` output) they are dropped with a warning, as fold does.
+    if (value < 0) {
+      negative.Add(value);
+      continue;
+    }
     stack.clear();
     for (size_t i = sample.location_ids.size(); i-- > 0;) {
       const pprof::Location* location = index.location(sample.location_ids[i]);
       if (location == nullptr) continue;
       size_t pos = static_cast<size_t>(location - first_location);
       if (!resolved[pos]) {
-        for (const pprof::StackFrame& frame : pprof::LocationFrames(*location, index)) {
-          location_frames[pos].push_back(
-              tree->InternFrame(frame.name, ClassifyFrame(frame), frame.inlined));
+        const bool go_binary = std::binary_search(go_mappings.begin(), go_mappings.end(), location->mapping_id);
+        for (pprof::StackFrame& frame : pprof::LocationFrames(*location, index)) {
+          frame.go_binary = go_binary;
+          FrameKind kind = ClassifyFrame(frame);
+          location_frames[pos].push_back(tree->InternFrame(DisplayName(frame.name, kind), kind, frame.inlined));
         }
         resolved[pos] = true;
       }
       stack.insert(stack.end(), location_frames[pos].begin(), location_frames[pos].end());
     }
+    // A sample without any (known) location: a frame of its own, as fold
+    // prints it, not an unexplained gap under the root.
+    if (stack.empty()) stack.push_back(tree->InternFrame(pprof::kNoStackFrame, FrameKind::kNative, false));
     tree->AddStack(stack, value, options.column);
     ++kept;
   }
+  negative.Warn();
   return kept;
 }
 

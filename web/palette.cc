@@ -50,7 +50,7 @@ Result<Palette> ParsePalette(const std::string& name) {
   if (name == "go" || name.empty()) return Palette::kGo;
   if (name == "hot") return Palette::kHot;
   if (name == "mono") return Palette::kMono;
-  return MakeError("unknown palette '" + name + "'; available: go, hot, mono", 2);
+  return MakeError("unknown palette '" + name + "'; available: go, hot, mono", ErrorKind::kInvalidArgument);
 }
 
 Rgb FrameColor(const FlameFrame& frame, Palette palette, double intensity) {

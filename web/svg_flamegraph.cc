@@ -43,7 +43,7 @@ class ValueFormat {
     } else if (unit == "bytes") {
       AppendScaled(out, value, {{1 << 30, " GiB"}, {1 << 20, " MiB"}, {1 << 10, " KiB"}, {1, " B"}});
     } else {
-      AppendThousands(out, std::llround(value));
+      AppendThousands(out, RoundClamped(value));
       *out += ' ';
       *out += (unit == "count" || unit.empty()) ? (type_.type.empty() ? "samples" : type_.type) : unit;
     }
@@ -55,11 +55,18 @@ class ValueFormat {
     double factor;
     const char* suffix;
   };
+  // llround is undefined past the int64 range, and a saturated total
+  // (2^63-1) becomes exactly 2^63 as a double.
+  static int64_t RoundClamped(double v) {
+    if (v >= 9223372036854775807.0) return INT64_MAX;
+    if (v <= -9223372036854775807.0) return INT64_MIN;
+    return std::llround(v);
+  }
   static void AppendScaled(std::string* out, double v, std::initializer_list<Scale> scales) {
     double a = std::fabs(v);
     for (const Scale& s : scales) {
       if (a >= s.factor || s.factor == 1) {
-        if (s.factor == 1) AppendThousands(out, std::llround(v));
+        if (s.factor == 1) AppendThousands(out, RoundClamped(v));
         else AppendFixed(out, v / s.factor, 2);
         *out += s.suffix;
         return;
@@ -291,10 +298,10 @@ std::string Stats(const FlameLayout& layout, const ValueFormat& format, double t
 
 Result<void> CheckOptions(const FlameOptions& options) {
   if (options.width < 100 || options.width > 100000) {
-    return MakeError("--width must be between 100 and 100000 px", 2);
+    return MakeError("image width must be between 100 and 100000 px", ErrorKind::kInvalidArgument);
   }
   if (!(options.min_width >= 0) || options.min_width > options.width) {
-    return MakeError("--minwidth must be between 0 and the image width", 2);
+    return MakeError("minimum frame width must be between 0 and the image width", ErrorKind::kInvalidArgument);
   }
   return Ok();
 }
@@ -321,7 +328,7 @@ Result<std::string> RenderDiffTree(FlameTree tree, const ValueFormat& format, bo
   SvgWriter writer(options, palette, format);
   if (root.total[0] <= 0 && root.total[1] <= 0) {
     return writer.NoSamples("no samples in BASE or NEW" +
-                            (options.tags.empty() ? std::string() : " matching the --tag filter"));
+                            (options.tags.empty() ? std::string() : " matching the tag filter"));
   }
   DiffData diff;
   diff.normalized = normalize;
@@ -369,7 +376,7 @@ std::string RenderTree(FlameTree tree, const ValueFormat& format, const FlameOpt
   SvgWriter writer(options, palette, format);
   if (tree.nodes()[0].total[0] <= 0) {
     if (!options.tags.empty()) {
-      empty_reason += " matching --tag";
+      empty_reason += " matching tag";
       for (const std::string& tag : options.tags) empty_reason += " " + tag;
     }
     return writer.NoSamples(empty_reason);
@@ -446,7 +453,8 @@ Result<std::string> RenderFoldedFlameGraph(std::string_view folded, const FlameO
           if (c == '\t' || c == '\r') c = ' ';  // as pprof::LocationFrames
         }
         f.kernel = is_kernel;
-        it->second = tree.InternFrame(f.name, ClassifyFrame(f), frame.inlined);
+        FrameKind kind = ClassifyFrame(f);
+        it->second = tree.InternFrame(DisplayName(f.name, kind), kind, frame.inlined);
       }
       ids.push_back(it->second);
     }
@@ -483,10 +491,10 @@ Result<std::string> RenderDiffFlameGraph(const pprof::Profile& base, const pprof
   int base_index = pprof::SampleTypeIndex(base, type.type);
   int cur_index = pprof::SampleTypeIndex(current, type.type);
   if (!base.sample_types.empty() && base_index < 0) {
-    return MakeError("BASE has no sample type '" + type.type + "'; available: " + pprof::SampleTypeNames(base), 2);
+    return MakeError("BASE has no sample type '" + type.type + "'; available: " + pprof::SampleTypeNames(base), ErrorKind::kInvalidArgument);
   }
   if (!current.sample_types.empty() && cur_index < 0) {
-    return MakeError("NEW has no sample type '" + type.type + "'; available: " + pprof::SampleTypeNames(current), 2);
+    return MakeError("NEW has no sample type '" + type.type + "'; available: " + pprof::SampleTypeNames(current), ErrorKind::kInvalidArgument);
   }
   if (base_index >= 0 && cur_index >= 0 && base.sample_types[base_index].unit != current.sample_types[cur_index].unit) {
     return MakeError("sample type '" + type.type + "' has unit " + base.sample_types[base_index].unit +

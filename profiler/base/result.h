@@ -1,5 +1,11 @@
 // Errors as values: every fallible call across a module boundary returns
 // Result<T>. No exceptions cross folders, and nothing aborts on user input.
+//
+// An Error has a kind that callers branch on (a vanished process is
+// kNotFound, a missing privilege kPermissionDenied), the errno it came from
+// when there was one, and a message that already carries its context. Only
+// the CLI (profiler/cli_errors.h) turns kinds into exit codes; libraries never
+// name flags or exit codes.
 #pragma once
 
 #include <cerrno>
@@ -10,26 +16,59 @@
 
 namespace golens {
 
-// An error with a human-readable message that already carries its context
-// ("open /proc/42/maps: No such file or directory"), plus a process exit code
-// hint so the CLI can map classes of failure to the documented exit codes.
-struct Error {
-  std::string message;
-  int exit_code = 1;  // 2 = usage/permission error per the CLI contract
-
-  // Prefixes context: Error{"no such file"}.Context("open x") -> "open x: no such file".
-  Error Context(const std::string& what) const {
-    return Error{what + ": " + message, exit_code};
-  }
+enum class ErrorKind {
+  kFailed,             // anything else
+  kInvalidArgument,    // the caller (ultimately the user) passed something unusable
+  kNotFound,           // no such process / file (ESRCH, ENOENT)
+  kPermissionDenied,   // a privilege or capability is missing (EPERM, EACCES, EROFS)
+  kUnsupported,        // this kernel / binary / Go release cannot do it
+  kCorrupt,            // malformed input data (a file, a record)
+  kResourceExhausted,  // disk full, limit reached (ENOSPC, EDQUOT, EFBIG, ENOMEM)
+  kIo,                 // other I/O errors
 };
 
-inline Error MakeError(std::string message, int exit_code = 1) {
-  return Error{std::move(message), exit_code};
+struct Error {
+  std::string message;
+  ErrorKind kind = ErrorKind::kFailed;
+  int err = 0;  // errno behind it, 0 when none
+
+  // Prefixes context: Error{"no such file"}.Context("open x") -> "open x: no such file".
+  Error Context(const std::string& what) const { return Error{what + ": " + message, kind, err}; }
+  bool Is(ErrorKind k) const { return kind == k; }
+};
+
+inline Error MakeError(std::string message, ErrorKind kind = ErrorKind::kFailed) {
+  return Error{std::move(message), kind, 0};
+}
+
+// The kind an errno value stands for.
+inline ErrorKind KindForErrno(int err) {
+  switch (err) {
+    case ESRCH:
+    case ENOENT:
+      return ErrorKind::kNotFound;
+    case EPERM:
+    case EACCES:
+    case EROFS:
+      return ErrorKind::kPermissionDenied;
+    case ENOSPC:
+    case EDQUOT:
+    case EFBIG:
+    case ENOMEM:
+      return ErrorKind::kResourceExhausted;
+    case EINVAL:
+      return ErrorKind::kInvalidArgument;
+    case ENOSYS:
+    case EOPNOTSUPP:
+      return ErrorKind::kUnsupported;
+    default:
+      return ErrorKind::kIo;
+  }
 }
 
 // "what: strerror(errno)" for the errno captured at the call site.
 inline Error ErrnoError(const std::string& what, int err = errno) {
-  return Error{what + ": " + std::strerror(err), 1};
+  return Error{what + ": " + std::strerror(err), KindForErrno(err), err};
 }
 
 template <typename T>

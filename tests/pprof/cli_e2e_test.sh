@@ -66,8 +66,11 @@ if grep -q 'main.hashWork' alpha.svg && ! grep -q 'main.sortWork\|main.mapWork' 
 else
   fail "flame --tag worker=alpha content"
 fi
-"$GOLENS" flame base.pb.gz --tag worker=nobody -o nobody.svg && grep -q '>no samples<' nobody.svg \
-  && pass "tag without matches -> no samples SVG" || fail "tag without matches"
+"$GOLENS" flame base.pb.gz --tag worker=nobody -o nobody.svg 2>err.txt && grep -q '>no samples<' nobody.svg \
+  && grep -q -- "--tag worker=nobody matches no sample; labels: .*worker=alpha|beta" err.txt \
+  && pass "tag without matches -> no samples SVG and a warning naming the labels" || fail "tag without matches: $(cat err.txt)"
+"$GOLENS" fold base.pb.gz --tag nokey=1 >/dev/null 2>err.txt && grep -q "matches no sample; labels: " err.txt \
+  && pass "fold --tag without matches warns too" || fail "fold --tag without matches: $(cat err.txt)"
 
 # Folded text as input; sample types; options.
 "$GOLENS" flame base.folded -o folded.svg --title "From folded" --width 900 --minwidth 0.5 --inverted --palette hot \
@@ -118,6 +121,19 @@ grep -q 'Showing nodes' ours-diffn.txt && cmp -s ours-diffn.txt pprof-diffn.txt 
   || fail "normalized diff differs: $(diff ours-diffn.txt pprof-diffn.txt | head -20)"
 grep -q 'grew (NEW - BASE' diff.svg && grep -q '; base ' diff.svg && pass "diff SVG legend and tooltips" || fail "diff SVG content"
 "$GOLENS" diff base.folded base.pb.gz -o self.svg && pass "diff folded vs pprof" || fail "diff folded vs pprof"
+"$GOLENS" fold base.pb.gz --sample-type samples > base-samples.folded || fail "fold --sample-type samples"
+"$GOLENS" diff base-samples.folded new.pb.gz -o fp.svg --pprof fp.pb.gz 2>err.txt && pprof_quiet fp-top.txt -top fp.pb.gz \
+  && grep -q 'Showing nodes' fp-top.txt && pass "diff --pprof of folded vs pprof (compared as samples)" \
+  || fail "diff --pprof folded vs pprof: $(cat err.txt)"
+
+# Folded lines that cannot be drawn are reported, the same way by flame, fold and diff.
+printf ';;; 5\nmain;work 0.4\nmain;work 2.5\nmain;idle 1\n' > odd.folded
+for cmd in "flame odd.folded -o odd.svg" "fold odd.folded" "diff odd.folded odd.folded -o odd-diff.svg"; do
+  $GOLENS $cmd >/dev/null 2>err.txt || fail "$cmd"
+  grep -q "ignored 1 lines without any frame (count 5)" err.txt \
+    && grep -q "2 lines have fractional counts, rounded to whole numbers (1 rounded to 0 and dropped)" err.txt \
+    && pass "$cmd: empty stacks and fractional counts reported" || fail "$cmd warnings: $(cat err.txt)"
+done
 "$GOLENS" flame diff.pb.gz -o diffprof.svg && grep -q '; base ' diffprof.svg && pass "flame on a diff pprof draws a diff" \
   || fail "flame on diff pprof"
 
@@ -163,6 +179,42 @@ else grep -q "NEW: corrupt.pb.gz: gunzip" err.txt && [ ! -e bad-diff.svg ] && pa
 if "$GOLENS" diff base.pb.gz new.pb.gz -o ok.svg --pprof /nonexistent-dir/d.pb.gz 2>err.txt; then fail "unwritable --pprof accepted"
 else grep -q "/nonexistent-dir" err.txt && [ ! -e ok.svg ] && pass "unwritable --pprof checked before any work" \
   || fail "unwritable --pprof: $(cat err.txt)"; fi
+
+# --- outputs never hurt, inputs are bounded --------------------------------------------
+if "$GOLENS" diff base.pb.gz new.pb.gz -o same.out --pprof ./same.out 2>err.txt; then fail "diff -o X --pprof X accepted"
+else grep -q "same file" err.txt && [ ! -e same.out ] && pass "diff -o X --pprof X refused: $(cat err.txt)" \
+  || fail "diff same outputs: $(cat err.txt)"; fi
+ln -sf flame-base.pb.gz.svg link.svg
+"$GOLENS" flame base.folded -o link.svg 2>err.txt && [ -L link.svg ] && grep -q '</svg>' flame-base.pb.gz.svg \
+  && pass "flame -o SYMLINK updates the target, the link stays" || fail "flame -o symlink: $(cat err.txt)"
+cp base.folded readonly.svg && chmod 0444 readonly.svg
+"$GOLENS" flame base.folded -o readonly.svg 2>err.txt && [ "$(stat -c %a readonly.svg)" = 444 ] && grep -q '</svg>' readonly.svg \
+  && pass "flame -o a 0444 file keeps its mode" || fail "0444 output: $(stat -c %a readonly.svg) $(cat err.txt)"
+"$GOLENS" flame base.folded -o - > dash.svg 2>err.txt && grep -q '</svg>' dash.svg && [ ! -e ./- ] \
+  && pass "flame -o - writes stdout" || fail "flame -o -: $(cat err.txt)"
+"$GOLENS" fold - < base.pb.gz > stdin.folded 2>err.txt && cmp -s stdin.folded base.folded \
+  && pass "fold - reads stdin" || fail "fold -: $(cat err.txt)"
+
+# Bounded reads: each must end quickly with a clear error (timeout = hang).
+start=$(date +%s%N)
+timeout 10 "$GOLENS" flame /dev/zero -o zero.svg 2>err.txt; rc=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "/dev/zero" err.txt && [ $ms -lt 3000 ] \
+  && pass "flame /dev/zero refused in ${ms} ms: $(cat err.txt)" || fail "flame /dev/zero (rc=$rc, ${ms} ms): $(cat err.txt)"
+mkfifo endless.fifo
+( yes 'main.main;main.work 1' > endless.fifo 2>/dev/null & echo $! > yes.pid; wait ) &
+timeout 10 "$GOLENS" fold endless.fifo --max-input-size 1M > /dev/null 2>err.txt; rc=$?
+kill "$(cat yes.pid)" 2>/dev/null; wait
+[ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "input size limit (1 MiB)" err.txt && grep -q -- "--max-input-size" err.txt \
+  && pass "endless FIFO refused at the limit: $(cat err.txt)" || fail "endless FIFO (rc=$rc): $(cat err.txt)"
+yes 'main.main;main.work;runtime.memmove 1' | head -c 64M | gzip -1 > bomb.folded.gz
+timeout 10 "$GOLENS" flame bomb.folded.gz -o bomb.svg --max-input-size 8M 2>err.txt; rc=$?
+[ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "decompressed input is larger than the input size limit (8 MiB)" err.txt && [ ! -e bomb.svg ] \
+  && pass "gzip bomb refused: $(cat err.txt)" || fail "gzip bomb (rc=$rc): $(cat err.txt)"
+"$GOLENS" flame bomb.folded.gz -o bomb.svg --max-input-size 128M 2>err.txt && grep -q '</svg>' bomb.svg \
+  && pass "the same within a raised limit" || fail "bomb under 128M: $(cat err.txt)"
+if "$GOLENS" flame base.pb.gz -o x.svg --max-input-size lots 2>err.txt; then fail "bad --max-input-size accepted"
+else [ $? -eq 2 ] && grep -q "bad --max-input-size" err.txt && pass "bad --max-input-size: exit 2" || fail "bad size: $(cat err.txt)"; fi
 ls *.tmp.* >/dev/null 2>&1 && fail "temp files left behind: $(ls *.tmp.*)"
 
 echo "failures: $failures"

@@ -9,7 +9,7 @@
 #include "profiler/go_binary_info.h"
 #include "profiler/go_offsets.h"
 #include "profiler/go_tls.h"
-#include "profiler/leaf_fixup.h"
+#include "profiler/binary_record.h"
 #include "profiler/perf_events.h"
 #include "profiler/duration.h"
 #include "profiler/function_frame.h"
@@ -91,14 +91,22 @@ TEST(GoTls, RealBinariesOfEveryBuiltRelease) {
   }
 }
 
-TEST(GoBinaryInfoCache, ParsesOncePerBuildId) {
+TEST(BinaryRegistry, OneRecordPerBuildIdWhileUsed) {
   auto binary = symbolizer::Binary::Open(std::string(GOLENS_FIXTURES) + "/goroutines-local");
   ASSERT_TRUE(binary.ok());
-  GoBinaryInfoCache cache;
-  auto a = cache.Get(**binary);
-  auto b = cache.Get(**binary);
+  auto again = symbolizer::Binary::Open(std::string(GOLENS_FIXTURES) + "/goroutines-local");
+  ASSERT_TRUE(again.ok());
+  BinaryRegistry registry;
+  auto a = registry.Get(*binary);
+  auto b = registry.Get(*again);  // parsed twice, same build ID: one record
   EXPECT_EQ(a.get(), b.get());
-  EXPECT_EQ(cache.size(), 1u);
+  EXPECT_EQ(registry.live(), 1u);
+  const GoBinaryInfo& info = a->go_info();
+  EXPECT_TRUE(info.go_features_on()) << info.go_features_off_reason;
+  EXPECT_EQ(&info, &b->go_info());  // analyzed once
+  a.reset();
+  b.reset();
+  EXPECT_EQ(registry.live(), 0u);  // forgotten when the last user lets go
 }
 
 TEST(LeafFrame, FramelessLeafAndPrologue) {
@@ -152,7 +160,7 @@ TEST(Duration, Parses) {
   EXPECT_FALSE(ParseDuration("-1s").ok());
   EXPECT_FALSE(ParseDuration("10 parsecs").ok());
   EXPECT_FALSE(ParseDuration("abc").ok());
-  EXPECT_EQ(ParseDuration("5x").error().exit_code, 2);
+  EXPECT_EQ(ParseDuration("5x").error().kind, ErrorKind::kInvalidArgument);
 }
 
 }  // namespace

@@ -1,8 +1,11 @@
 // `golens symbolize` end to end: output format, stdin, --pid, errors and exit codes.
 #include <gtest/gtest.h>
 
+#include <poll.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -169,6 +172,92 @@ TEST(SymbolizeCli, ErrorsAndExitCodes) {
   auto gone = RunCommand(kGolens + " symbolize --pid 1073741800 0x1", true);
   EXPECT_EQ(gone.exit_code, 1);
   EXPECT_NE(gone.out.find("/proc/1073741800/maps"), std::string::npos) << gone.out;
+}
+
+// One bad line: reported with its number on stderr, the good lines still
+// answered (in order), exit status non-zero at the end.
+TEST(SymbolizeCli, BadLineIsReportedAndTheRestAnswered) {
+  const std::string exe = Fixture("local_plain.stripped");
+  auto want = RunCommand(kGolens + " symbolize --exe " + exe + " 0x4a0f 0x10");
+  ASSERT_EQ(want.exit_code, 0);
+  auto out = RunCommand("printf '0x4a0f\nnot-an-address\n0x10\n' | " + kGolens + " symbolize --exe " + exe +
+                        " 2>stderr.txt");
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_EQ(out.out, want.out);
+  auto err = RunCommand("cat stderr.txt");
+  EXPECT_NE(err.out.find("line 2: invalid address \"not-an-address\""), std::string::npos) << err.out;
+  EXPECT_NE(err.out.find("1 invalid address skipped"), std::string::npos) << err.out;
+  // The same for arguments, and for a regular file on stdin (the batch path).
+  auto args = RunCommand(kGolens + " symbolize --exe " + exe + " 0x4a0f zz 0x10 2>stderr.txt");
+  EXPECT_EQ(args.exit_code, 2);
+  EXPECT_EQ(args.out, want.out);
+  EXPECT_NE(RunCommand("cat stderr.txt").out.find("argument 2: invalid address \"zz\""), std::string::npos);
+  auto file = RunCommand("printf '0x4a0f\nzz\n0x10\n' > in.txt && " + kGolens + " symbolize --exe " + exe +
+                         " <in.txt 2>stderr.txt");
+  EXPECT_EQ(file.exit_code, 2);
+  EXPECT_EQ(file.out, want.out);
+  EXPECT_NE(RunCommand("cat stderr.txt").out.find("line 2:"), std::string::npos);
+}
+
+// Through a pipe, each answer comes as soon as its line is in (a coprocess
+// can ask one address at a time), before stdin is closed.
+TEST(SymbolizeCli, AnswersStreamLineByLine) {
+  const std::string exe = Fixture("local_plain.stripped");
+  int in[2], out[2];
+  ASSERT_EQ(pipe2(in, O_CLOEXEC), 0);
+  ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    execl(kGolens.c_str(), kGolens.c_str(), "symbolize", "--exe", exe.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  auto ask = [&](const std::string& line) {
+    EXPECT_EQ(write(in[1], line.data(), line.size()), static_cast<ssize_t>(line.size()));
+    // Read until the answer's frame line ("  ... \n" after the header) is in.
+    std::string got;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::count(got.begin(), got.end(), '\n') < 2 && std::chrono::steady_clock::now() < deadline) {
+      pollfd p{out[0], POLLIN, 0};
+      if (poll(&p, 1, 100) <= 0) continue;
+      char buf[4096];
+      ssize_t n = read(out[0], buf, sizeof buf);
+      if (n <= 0) break;
+      got.append(buf, static_cast<size_t>(n));
+    }
+    return got;
+  };
+  std::string first = ask("0x4a0f\n");
+  EXPECT_TRUE(first.starts_with("0x4a0f\n  ")) << "no answer before more input: '" << first << "'";
+  std::string second = ask("0x10\n");
+  EXPECT_TRUE(second.starts_with("0x10\n  ")) << second;
+  close(in[1]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  close(out[0]);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+// A truncated binary gives "?? ??:0" and says why on stderr.
+TEST(SymbolizeCli, TruncatedBinaryExplainsUnknowns) {
+  const std::string exe = Fixture("local_plain");
+  auto r = RunCommand("head -c 200000 " + exe + " > truncated.bin && " + kGolens +
+                      " symbolize --exe truncated.bin 0x401000 2>stderr.txt");
+  EXPECT_EQ(r.out, "0x401000\n  ?? ??:0\n");
+  auto err = RunCommand("cat stderr.txt");
+  EXPECT_NE(err.out.find("no Go pclntab or symbol table found in truncated.bin"), std::string::npos) << err.out;
+}
+
+// Past the end of kernel text the answer is unknown, not the last symbol.
+TEST(SymbolizeCli, KernelPastTheEndIsUnknown) {
+  auto head = RunCommand("grep -c ' T _etext$' /proc/kallsyms");
+  ASSERT_EQ(head.out, "1\n") << "this kernel's kallsyms has no _etext (or it is hidden: run as root)";
+  auto r = RunCommand(kGolens + " symbolize --kernel 0xffffffffffffffff");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "0xffffffffffffffff\n  ?? ??:0\n");
 }
 
 }  // namespace

@@ -45,18 +45,10 @@ func contains(ranges [][2]uint64, pc uint64) bool {
 	return false
 }
 
-// forPrint mirrors runtime.funcNamePiecesForPrint: shape arguments become "...".
-func forPrint(name string) string {
-	i := strings.IndexByte(name, '[')
-	if i < 0 {
-		return name
-	}
-	j := strings.LastIndexByte(name, ']')
-	if j <= i {
-		return name
-	}
-	return name[:i] + "[...]" + name[j+1:]
-}
+// forPrint is the name golens reports: the full symbol name, generic shape
+// arguments included ("Map[go.shape.int]"), as runtime/pprof writes it.
+// DWARF names generic instantiations the same way.
+func forPrint(name string) string { return name }
 
 func fail(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "dwarfref: "+format+"\n", args...)

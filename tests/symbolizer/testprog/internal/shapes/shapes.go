@@ -1,5 +1,5 @@
 // Package shapes has generic code: pclntab names instantiations by shape
-// ("Map[go.shape.int]"), which runtime.CallersFrames prints as "Map[...]".
+// ("Map[go.shape.int]"); golens reports that full name, as runtime/pprof does.
 package shapes
 
 type Number interface{ ~int | ~int64 | ~float64 }

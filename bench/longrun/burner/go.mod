@@ -1,0 +1,3 @@
+module golens.bench/burner
+
+go 1.21

@@ -1,0 +1,57 @@
+#include "profiler/interval.h"
+
+#include <algorithm>
+
+namespace golens::profiler {
+namespace {
+
+inline void Mix(size_t& h, uint64_t v) {
+  h ^= std::hash<uint64_t>{}(v) + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+}
+
+}  // namespace
+
+size_t StackKeyHash::operator()(const StackKey& key) const {
+  size_t h = key.attributes;
+  for (uint64_t pc : key.user) Mix(h, pc);
+  for (uint32_t m : key.user_mapping) Mix(h, m);
+  Mix(h, 0x5eed);
+  for (uint64_t pc : key.kernel) Mix(h, pc);
+  Mix(h, (key.user_truncated ? 1 : 0) | (key.kernel_truncated ? 2 : 0) | (key.kernel_mode ? 4 : 0));
+  return h;
+}
+
+uint32_t Interval::MappingIndex(const std::shared_ptr<const MappingRecord>& mapping) {
+  auto [it, inserted] = mapping_index_.emplace(mapping.get(), static_cast<uint32_t>(mappings_.size()));
+  if (inserted) mappings_.push_back(mapping);
+  return it->second;
+}
+
+void Interval::CountProcess(const ProcessState& process) {
+  auto key = std::make_tuple(process.pid(), process.id().start_ticks, process.program_generation());
+  auto [it, inserted] = process_index_.emplace(key, processes_.size());
+  if (inserted) {
+    IntervalProcess p;
+    p.id = process.id();
+    p.exe_path = process.exe_path();
+    if (process.main_binary()) p.go_version = process.main_binary()->binary().go_version();
+    if (auto main = process.MainMapping()) p.main_mapping = MappingIndex(main);
+    processes_.push_back(std::move(p));
+  }
+  ++processes_[it->second].samples;
+}
+
+void Interval::PutFirst(const ProcessIdentity& id) {
+  std::stable_partition(processes_.begin(), processes_.end(), [&](const IntervalProcess& p) { return p.id == id; });
+  // Prefer its last program (after exec) over what it ran before.
+  auto end = std::find_if(processes_.begin(), processes_.end(), [&](const IntervalProcess& p) { return !(p.id == id); });
+  std::reverse(processes_.begin(), end);
+  process_index_.clear();  // indexes moved; the interval is complete when this is called
+}
+
+void Interval::Add(StackKey key, uint64_t count) {
+  stacks_[std::move(key)] += count;
+  total_ += count;
+}
+
+}  // namespace golens::profiler

@@ -1,0 +1,44 @@
+#include "profiler/process_state.h"
+
+#include <algorithm>
+
+namespace golens::profiler {
+
+std::optional<uint64_t> MappingRecord::Vaddr(uint64_t address) const {
+  if (!binary || !Contains(address)) return std::nullopt;
+  return binary->binary().FileOffsetToVaddr(address - start + file_offset);
+}
+
+const std::shared_ptr<const MappingRecord>* ProcessState::Find(uint64_t address) const {
+  auto it = std::upper_bound(mappings_.begin(), mappings_.end(), address,
+                             [](uint64_t a, const std::shared_ptr<const MappingRecord>& m) { return a < m->start; });
+  if (it == mappings_.begin()) return nullptr;
+  --it;
+  return (*it)->Contains(address) ? &*it : nullptr;
+}
+
+std::shared_ptr<const MappingRecord> ProcessState::MainMapping() const {
+  for (const auto& m : mappings_) {
+    if (m->path == exe_path_ || (main_binary_ && m->binary == main_binary_)) return m;
+  }
+  return nullptr;
+}
+
+void ProcessState::SetProgram(std::string exe_path, std::shared_ptr<BinaryRecord> main_binary) {
+  exe_path_ = std::move(exe_path);
+  main_binary_ = std::move(main_binary);
+  ++program_generation_;
+}
+
+void ProcessState::SetMappings(std::vector<std::shared_ptr<const MappingRecord>> mappings) {
+  std::sort(mappings.begin(), mappings.end(), [](const auto& a, const auto& b) { return a->start < b->start; });
+  mappings_ = std::move(mappings);
+}
+
+void ProcessState::Unmap(uint64_t addr, uint64_t len) {
+  uint64_t end = len > UINT64_MAX - addr ? UINT64_MAX : addr + len;
+  std::erase_if(mappings_, [&](const auto& m) { return m->start < end && addr < m->end; });
+  stale = true;
+}
+
+}  // namespace golens::profiler

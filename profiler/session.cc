@@ -1,0 +1,164 @@
+#include "profiler/session.h"
+
+#include <fstream>
+
+#include "profiler/base/log.h"
+#include "profiler/cpu_profile.h"
+#include "profiler/perf_events.h"
+
+namespace golens::profiler {
+namespace {
+
+// The kernel's stack depth limit for BPF (kernel.perf_event_max_stack),
+// capped at GOLENS_MAX_FRAMES.
+int KernelMaxStackFrames() {
+  std::ifstream in("/proc/sys/kernel/perf_event_max_stack");
+  int value = 0;
+  if (in >> value && value > 0 && value < GOLENS_MAX_FRAMES) return value;
+  return GOLENS_MAX_FRAMES;
+}
+
+}  // namespace
+
+Session::Session(const SessionOptions& options) : options_(options), frames_(options.frame_cache_entries) {}
+
+Result<std::unique_ptr<Session>> Session::Create(const SessionOptions& options) {
+  std::unique_ptr<Session> session(new Session(options));
+  RecorderOptions recorder;
+  recorder.attributes = options.attributes;
+  recorder.max_frames = KernelMaxStackFrames();
+  RecorderListener* listener = session.get();
+  session->recorder_ = std::make_unique<Recorder>(recorder, &session->source_, &session->binaries_, listener);
+
+  SamplerOptions sampler;
+  sampler.hz = options.hz;
+  sampler.kernel_stacks = options.kernel_stacks;
+  sampler.goroutine_ids = true;
+  sampler.ringbuf_bytes = options.ringbuf_bytes;
+  sampler.pid_namespace_inode = OwnPidNamespaceInode();
+  Recorder* rec = session->recorder_.get();
+  GOLENS_TRY(session->sampler_, BpfSampler::Create(sampler, [rec](std::span<const uint8_t> record) {
+               rec->OnRecord(record);
+             }));
+
+  if (options.kernel_stacks) {
+    auto loaded = symbolizer::Kallsyms::Load();
+    if (loaded.ok()) {
+      session->kallsyms_ = std::make_unique<symbolizer::Kallsyms>(std::move(loaded).value());
+    } else {
+      GOLENS_LOG(kWarn) << "kernel frames stay unsymbolized: " << loaded.error().message;
+    }
+  }
+  return session;
+}
+
+Session::~Session() { Stop(); }
+
+void Session::SetProgramCallback(std::function<void(const ProcessState&)> callback) {
+  on_program_ = std::move(callback);
+}
+
+Result<std::shared_ptr<const ProcessState>> Session::AddTarget(pid_t pid, const TargetOptions& options) {
+  // The recorder calls OnProgram, which fills the BPF map entry.
+  return recorder_->Attach(pid, options.follow_children);
+}
+
+Result<void> Session::AddLaunchedTarget(pid_t pid, const std::string& executable, const TargetOptions& options) {
+  golens_proc_info info{};
+  auto binary = source_.OpenPath(executable);
+  if (binary.ok()) info = MakeProcInfo(binaries_.Get(*binary)->go_info());
+  info.flags |= GOLENS_PROC_PENDING_EXEC;
+  if (options.follow_children) info.flags |= GOLENS_PROC_FOLLOW_CHILDREN;
+  GOLENS_TRY_VOID(recorder_->ExpectExec(pid, options.follow_children));
+  return sampler_->SetTarget(pid, info);
+}
+
+void Session::RemoveTarget(pid_t pid) {
+  sampler_->RemoveTarget(pid);
+  recorder_->Detach(pid);
+}
+
+void Session::OnProgram(const ProcessState& process) {
+  golens_proc_info info{};
+  if (process.main_binary()) info = MakeProcInfo(process.main_binary()->go_info());
+  if (process.follow_children()) info.flags |= GOLENS_PROC_FOLLOW_CHILDREN;
+  if (auto result = sampler_->SetTarget(process.pid(), info); !result.ok()) {
+    GOLENS_LOG(kWarn) << result.error().message;
+  }
+  if (on_program_) on_program_(process);
+}
+
+void Session::OnGone(const ProcessState& process) {
+  // BPF dropped an exited target from its map already (at the exit
+  // tracepoint, before any reuse of the pid); nothing to undo here.
+  if (on_gone_) on_gone_(process);
+}
+
+void Session::SetGoneCallback(std::function<void(const ProcessState&)> callback) { on_gone_ = std::move(callback); }
+
+Result<void> Session::Start() {
+  if (started_) return Ok();
+  GOLENS_TRY_VOID(sampler_->Start());
+  // The first interval starts now, not when the session was made.
+  (void)recorder_->TakeInterval(WallClockNanos());
+  started_ = true;
+  stopped_wall_ns_ = 0;
+  stopping_ = false;
+  drain_thread_ = std::thread([this] { DrainLoop(); });
+  return Ok();
+}
+
+void Session::DrainLoop() {
+  auto last_liveness = std::chrono::steady_clock::now();
+  while (!stopping_.load()) {
+    auto polled = sampler_->Poll(static_cast<int>(options_.poll_interval.count()));
+    if (!polled.ok()) {
+      GOLENS_LOG(kWarn) << polled.error().message;
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_liveness >= options_.liveness_interval) {
+      recorder_->CheckLiveness();
+      last_liveness = now;
+    }
+  }
+}
+
+void Session::Stop() {
+  if (!started_) return;
+  started_ = false;
+  sampler_->Stop();
+  stopped_wall_ns_ = WallClockNanos();
+  stopping_ = true;
+  if (drain_thread_.joinable()) drain_thread_.join();
+  (void)sampler_->Drain();  // what BPF wrote before the detach
+}
+
+Snapshot Session::TakeSnapshot() {
+  std::unique_ptr<Interval> interval = recorder_->TakeInterval(stopped_wall_ns_ ? stopped_wall_ns_ : WallClockNanos());
+  std::lock_guard<std::mutex> lock(snapshot_mu_);
+  CpuProfileOptions profile;
+  profile.hz = options_.hz;
+  profile.kallsyms = kallsyms_.get();
+  profile.frames = &frames_;
+  profile.comment_prefix = options_.comment_prefix;
+  Snapshot snapshot;
+  snapshot.profile = BuildCpuProfile(*interval, profile);
+  snapshot.processes = interval->processes();
+  snapshot.samples = interval->total();
+  return snapshot;
+}
+
+SessionStats Session::stats() const {
+  SessionStats s;
+  s.recorder = recorder_->stats();
+  s.bpf = sampler_->ReadMetrics();
+  {
+    std::lock_guard<std::mutex> lock(snapshot_mu_);
+    s.frames = frames_.stats();
+  }
+  s.binaries_live = binaries_.live();
+  s.tracks_munmap = sampler_->tracks_munmap();
+  return s;
+}
+
+}  // namespace golens::profiler

@@ -1,0 +1,118 @@
+// A recording session with a lifecycle: add and remove targets at any time,
+// Start, take a Snapshot (the profile of what was collected since the last
+// one) as often as wanted, Stop. `golens record` takes one snapshot at the
+// end; the agent takes one per interval. No flags, signals, output files or
+// exit codes here: the commands own those.
+//
+// Threads: Start() runs a drain thread that only decodes, normalizes and
+// aggregates ring buffer records (profiler/recorder.h). Symbolization runs in
+// TakeSnapshot, on the caller's thread, so a slow symbolization never lets
+// the ring buffer overflow.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "pprof/profile.h"
+#include "profiler/base/result.h"
+#include "profiler/binary_record.h"
+#include "profiler/bpf_sampler.h"
+#include "profiler/frame_cache.h"
+#include "profiler/process_source.h"
+#include "profiler/recorder.h"
+
+namespace golens::profiler {
+
+struct SessionOptions {
+  int hz = 99;
+  bool kernel_stacks = true;
+  AttributeOptions attributes;
+  size_t ringbuf_bytes = 0;  // 0 = sized from CPU count and rate
+  std::chrono::milliseconds poll_interval{50};
+  // A backstop for lost exit events: how often processes are checked in /proc.
+  std::chrono::seconds liveness_interval{5};
+  size_t frame_cache_entries = FrameCache::kDefaultMaxEntries;
+  std::string comment_prefix = "golens record";
+};
+
+struct TargetOptions {
+  bool follow_children = false;  // processes it forks become targets too
+};
+
+struct Snapshot {
+  pprof::Profile profile;
+  std::vector<IntervalProcess> processes;  // the processes with samples in it
+  uint64_t samples = 0;
+};
+
+struct SessionStats {
+  RecorderStats recorder;
+  Metrics bpf{};
+  FrameCache::Stats frames;
+  size_t binaries_live = 0;
+  bool tracks_munmap = false;
+  uint64_t lost() const { return bpf[GOLENS_METRIC_RINGBUF_FULL]; }
+};
+
+class Session : private RecorderListener {
+ public:
+  static Result<std::unique_ptr<Session>> Create(const SessionOptions& options);
+  ~Session() override;
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // A running process (kNotFound when it is gone, kPermissionDenied when
+  // its program cannot be read).
+  Result<std::shared_ptr<const ProcessState>> AddTarget(pid_t pid, const TargetOptions& options);
+  // A forked child that has not exec'd `executable` yet (record -- CMD):
+  // sampled from its first instruction after exec.
+  Result<void> AddLaunchedTarget(pid_t pid, const std::string& executable, const TargetOptions& options);
+  void RemoveTarget(pid_t pid);
+
+  // Called (on the drain thread) whenever golens looks at a target's program:
+  // at attach and after each exec. For messages; must not call back.
+  void SetProgramCallback(std::function<void(const ProcessState&)> callback);
+  // Called (on the drain thread) when a target is gone: exited, or detached.
+  void SetGoneCallback(std::function<void(const ProcessState&)> callback);
+
+  Result<void> Start();
+  // No new samples after this; what BPF already wrote is drained.
+  void Stop();
+  // The profile of everything since the previous snapshot (or the start).
+  Snapshot TakeSnapshot();
+
+  size_t live_targets() const { return recorder_->live_processes(); }
+  std::vector<ProcessIdentity> live() const { return recorder_->live(); }
+  SessionStats stats() const;
+
+ private:
+  explicit Session(const SessionOptions& options);
+  void DrainLoop();
+  void OnProgram(const ProcessState& process) override;
+  void OnGone(const ProcessState& process) override;
+
+  SessionOptions options_;
+  ProcfsSource source_;
+  BinaryRegistry binaries_;
+  std::unique_ptr<Recorder> recorder_;
+  std::unique_ptr<BpfSampler> sampler_;
+  std::unique_ptr<symbolizer::Kallsyms> kallsyms_;
+  mutable std::mutex snapshot_mu_;  // the frame cache
+  FrameCache frames_;
+  std::function<void(const ProcessState&)> on_program_;
+  std::function<void(const ProcessState&)> on_gone_;
+  std::atomic<bool> stopping_{false};
+  std::thread drain_thread_;
+  bool started_ = false;
+  int64_t stopped_wall_ns_ = 0;  // when sampling stopped; 0 while it runs
+};
+
+}  // namespace golens::profiler

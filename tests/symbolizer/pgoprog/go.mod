@@ -1,0 +1,3 @@
+module example.com/golens/pgoprog
+
+go 1.21
