@@ -34,6 +34,8 @@ enum golens_proc_flags {
   GOLENS_PROC_PENDING_EXEC = 1u << 1,    /* forked by `record -- CMD`, not yet exec'd: drop samples */
   GOLENS_PROC_REGABI = 1u << 2,          /* Go >= 1.17 on amd64: R14 holds g in Go code */
   GOLENS_PROC_FOLLOW_CHILDREN = 1u << 3, /* children forked by this process become targets */
+  GOLENS_PROC_LABELS_MAP = 1u << 4,      /* g.labels -> *map[string]string (Go <= 1.23) */
+  GOLENS_PROC_LABELS_SLICE = 1u << 5,    /* g.labels -> []{key, value string}, sorted (Go >= 1.24) */
 };
 
 struct golens_proc_info {
@@ -77,8 +79,35 @@ enum golens_sample_flags {
  * 8 bytes; they appear in increasing kind order. A reader skips kinds it
  * does not know. */
 enum golens_section_kind {
-  GOLENS_SECTION_NONE = 0, /* reserved: labels (pprof), span, map, native stack follow */
+  GOLENS_SECTION_NONE = 0,
+  GOLENS_SECTION_LABELS = 1, /* the user goroutine's pprof labels, copied at sample time */
+  /* next: span, map statistics, native stack snapshot */
   GOLENS_SECTION_COUNT = 16,
+};
+
+/* GOLENS_SECTION_LABELS payload: a golens_labels head, then `kept` labels,
+ * each a golens_label followed by key_len key bytes and value_len value
+ * bytes (no padding). Keys and values longer than GOLENS_LABEL_BYTES are
+ * cut (and flagged); labels past GOLENS_MAX_LABELS are counted, not kept. */
+#define GOLENS_MAX_LABELS 32
+#define GOLENS_LABEL_BYTES 128
+
+enum golens_label_flags {
+  GOLENS_LABEL_KEY_CUT = 1u << 0,
+  GOLENS_LABEL_VALUE_CUT = 1u << 1,
+};
+
+struct golens_labels {
+  __u16 kept;  /* labels that follow */
+  __u16 total; /* labels the goroutine has (as far as BPF could count) */
+  __u32 reserved;
+};
+
+struct golens_label {
+  __u8 key_len;
+  __u8 value_len;
+  __u8 flags; /* golens_label_flags */
+  __u8 reserved;
 };
 
 struct golens_section {
@@ -158,6 +187,9 @@ enum golens_metric {
   GOLENS_METRIC_EVENT_LOST,          /* process events lost: ring buffer full */
   GOLENS_METRIC_TARGETS_FULL,        /* a child could not be added: targets map full */
   GOLENS_METRIC_SCRATCH_ERROR,       /* per-CPU scratch buffer missing (never expected) */
+  GOLENS_METRIC_LABELS_READ,         /* samples whose goroutine had pprof labels */
+  GOLENS_METRIC_LABELS_READ_ERROR,   /* reading the label set failed (freed, moving) */
+  GOLENS_METRIC_LABELS_CUT,          /* labels whose key or value was cut, or labels not kept */
   GOLENS_METRIC_COUNT,
 };
 

@@ -29,6 +29,8 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 golens_abi_version = GOLENS_ABI_VERSION;
 const volatile bool collect_kernel_stacks = true;
 const volatile bool collect_goid = true;
+/* Copy the user goroutine's pprof labels into each sample. */
+const volatile bool collect_labels = true;
 /* Wake the reader only once this many bytes are pending (0 = every record). */
 const volatile __u64 wakeup_bytes = 0;
 /* Inode of golens's own PID namespace when that is not the initial one: pids
@@ -107,18 +109,19 @@ static __always_inline __u64 process_start_ns(struct task_struct *task) {
   return BPF_CORE_READ(task, group_leader, start_boottime);
 }
 
-/* The user goroutine's id, or 0. g from TLS (fsbase + tls_offset), else R14
- * when the CPU was in Go code; if g is g0 or gsignal, follow g.m.curg. */
-static __always_inline void read_goroutine(const struct golens_proc_info *proc,
+/* The user goroutine: sets its id in the sample and returns its g (0 when
+ * there is none). g from TLS (fsbase + tls_offset), else R14 when the CPU
+ * was in Go code; if g is g0 or gsignal, follow g.m.curg. */
+static __always_inline __u64 read_goroutine(const struct golens_proc_info *proc,
                                            struct task_struct *task, struct pt_regs *user_regs,
                                            bool user_mode, struct golens_sample *s) {
   __u64 g = 0;
   __u64 fsbase = BPF_CORE_READ(task, thread.fsbase);
   if (fsbase == 0 || read_user_u64(&g, fsbase + proc->tls_offset) != 0 || g == 0) {
     count(GOLENS_METRIC_TLS_READ_ERROR);
-    if (!user_mode || !(proc->flags & GOLENS_PROC_REGABI)) return;
+    if (!user_mode || !(proc->flags & GOLENS_PROC_REGABI)) return 0;
     g = BPF_CORE_READ(user_regs, r14);
-    if (g == 0) return;
+    if (g == 0) return 0;
     count(GOLENS_METRIC_G_FROM_R14);
     s->flags |= GOLENS_SAMPLE_G_FROM_R14;
   }
@@ -126,26 +129,26 @@ static __always_inline void read_goroutine(const struct golens_proc_info *proc,
   __u64 m = 0;
   if (read_user_u64(&m, g + proc->g_m) != 0) {
     count(GOLENS_METRIC_GOID_READ_ERROR);
-    return;
+    return 0;
   }
   if (m != 0) {
     __u64 g0 = 0, gsignal = 0;
     if (read_user_u64(&g0, m + proc->m_g0) != 0 ||
         read_user_u64(&gsignal, m + proc->m_gsignal) != 0) {
       count(GOLENS_METRIC_GOID_READ_ERROR);
-      return;
+      return 0;
     }
     if (g == g0 || g == gsignal) {
       __u64 curg = 0;
       if (read_user_u64(&curg, m + proc->m_curg) != 0) {
         count(GOLENS_METRIC_GOID_READ_ERROR);
-        return;
+        return 0;
       }
       count(GOLENS_METRIC_SYSTEM_STACK);
       s->flags |= GOLENS_SAMPLE_ON_SYSTEM_STACK;
       if (curg == 0) {
         count(GOLENS_METRIC_NO_CURG); /* scheduler, GC worker on g0: no user goroutine */
-        return;
+        return 0;
       }
       g = curg;
     }
@@ -154,16 +157,189 @@ static __always_inline void read_goroutine(const struct golens_proc_info *proc,
   __u64 goid = 0;
   if (read_user_u64(&goid, g + proc->g_goid) != 0) {
     count(GOLENS_METRIC_GOID_READ_ERROR);
-    return;
+    return 0;
   }
   s->goid = goid;
   s->flags |= GOLENS_SAMPLE_GOID_VALID;
+  return g;
 }
 
 static __always_inline __u64 wakeup_flags(void) {
   if (wakeup_bytes == 0) return 0;
   return bpf_ringbuf_query(&samples, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
                                                                         : BPF_RB_NO_WAKEUP;
+}
+
+/* ---- pprof labels ------------------------------------------------------ */
+
+/* Labels go after the stacks; a label needs at most this much room. */
+#define LABEL_ROOM (sizeof(struct golens_label) + 2 * GOLENS_LABEL_BYTES)
+#define LABELS_LIMIT (GOLENS_MAX_RECORD_BYTES - LABEL_ROOM)
+#define MAP_BUCKET_BYTES 272 /* tophash[8], 8 string keys, 8 string values, overflow */
+#define MAP_MAX_BUCKET_VISITS 64
+
+struct label_walk {
+  __u64 bucket;      /* map: the bucket being read */
+  __u64 tophash;     /* map: its 8 tophash bytes */
+  __u64 buckets;     /* map: the bucket array */
+  __u32 next_bucket; /* map: the next bucket of the array */
+  __u32 nbuckets;
+  __u32 offset;      /* where the next label goes in the scratch buffer */
+  __u16 kept;
+  __u16 total;
+  __u32 cut;
+  __u32 error;
+};
+
+static __always_inline __u32 clamp_label_len(__u64 len) {
+  return len > GOLENS_LABEL_BYTES ? GOLENS_LABEL_BYTES : (__u32)len;
+}
+
+/* Copies one key/value pair (Go strings: pointer + length) into the record.
+ * Returns 1 to stop the walk. */
+static __always_inline long put_label(struct label_walk *w, __u64 kptr, __u64 klen, __u64 vptr, __u64 vlen) {
+  w->total++;
+  if (w->kept >= GOLENS_MAX_LABELS) {
+    w->cut++;
+    return 0;
+  }
+  __u32 zero = 0;
+  struct scratch *buffer = bpf_map_lookup_elem(&scratch_buffer, &zero);
+  if (!buffer) return 1;
+  __u32 off = w->offset;
+  if (off > LABELS_LIMIT) return 1;
+  struct golens_label *label = (struct golens_label *)(buffer->data + off);
+  __u32 kl = clamp_label_len(klen);
+  __u32 vl = clamp_label_len(vlen);
+  label->key_len = (__u8)kl;
+  label->value_len = (__u8)vl;
+  label->flags = (klen > kl ? GOLENS_LABEL_KEY_CUT : 0) | (vlen > vl ? GOLENS_LABEL_VALUE_CUT : 0);
+  label->reserved = 0;
+  if (label->flags) w->cut++;
+  off += sizeof(*label);
+  if (bpf_probe_read_user(buffer->data + off, kl, (const void *)kptr) != 0) goto fail;
+  off += kl;
+  if (off > GOLENS_MAX_RECORD_BYTES - GOLENS_LABEL_BYTES) goto fail;
+  if (bpf_probe_read_user(buffer->data + off, vl, (const void *)vptr) != 0) goto fail;
+  w->offset = off + vl;
+  w->kept++;
+  return 0;
+fail:
+  w->error = 1;
+  return 1;
+}
+
+/* Go >= 1.24: a slice of {key, value string}, 32 bytes each. */
+static long slice_label(__u32 i, struct label_walk *w) {
+  __u64 pair[4];
+  if (bpf_probe_read_user(pair, sizeof(pair), (const void *)(w->buckets + (__u64)i * 32)) != 0) {
+    w->error = 1;
+    return 1;
+  }
+  return put_label(w, pair[0], pair[1], pair[2], pair[3]);
+}
+
+/* Go <= 1.23: one slot of a map[string]string per call, bucket after
+ * bucket (each followed by its overflow chain). One slot per call, not a
+ * loop over the 8 slots: the verifier then checks one path per slot kind
+ * instead of every combination of full and empty slots. */
+static long map_slot(__u32 i, struct label_walk *w) {
+  __u32 slot = i & 7;
+  if (slot == 0) {
+    if (w->bucket == 0) {
+      if (w->next_bucket >= w->nbuckets) return 1;
+      w->bucket = w->buckets + (__u64)w->next_bucket * MAP_BUCKET_BYTES;
+      w->next_bucket++;
+    }
+    if (bpf_probe_read_user(&w->tophash, sizeof(w->tophash), (const void *)w->bucket) != 0) {
+      w->error = 1;
+      return 1;
+    }
+  }
+  __u64 b = w->bucket;
+  /* tophash 0 and 1: empty; 2-4: evacuated to the new array (read there). */
+  if (((w->tophash >> (8 * slot)) & 0xff) >= 5) {
+    __u64 key[2], value[2];
+    if (bpf_probe_read_user(key, sizeof(key), (const void *)(b + 8 + 16 * slot)) != 0 ||
+        bpf_probe_read_user(value, sizeof(value), (const void *)(b + 136 + 16 * slot)) != 0) {
+      w->error = 1;
+      return 1;
+    }
+    if (put_label(w, key[0], key[1], value[0], value[1])) return 1;
+  }
+  if (slot == 7) {
+    __u64 overflow = 0;
+    if (bpf_probe_read_user(&overflow, sizeof(overflow), (const void *)(b + MAP_BUCKET_BYTES - 8)) != 0) {
+      w->error = 1;
+      return 1;
+    }
+    w->bucket = overflow;
+  }
+  return 0;
+}
+
+/* Appends a GOLENS_SECTION_LABELS section at `offset` (8-aligned, after the
+ * stacks) when goroutine `g` has labels; returns the new end. */
+static __always_inline __u32 append_labels(const struct golens_proc_info *proc, __u64 g, __u32 offset,
+                                           struct scratch *buffer, struct golens_sample *s) {
+  __u64 labels = 0;
+  if (read_user_u64(&labels, g + proc->g_labels) != 0 || labels == 0) return offset;
+  if (offset > sizeof(struct golens_sample) + 2 * STACK_BYTES) return offset;
+  struct label_walk w = {};
+  w.offset = offset + sizeof(struct golens_section) + sizeof(struct golens_labels);
+  if (proc->flags & GOLENS_PROC_LABELS_SLICE) {
+    __u64 slice[2]; /* array, len */
+    if (bpf_probe_read_user(slice, sizeof(slice), (const void *)labels) != 0) goto error;
+    if (slice[1] == 0) return offset;
+    w.buckets = slice[0];
+    bpf_loop(slice[1] > 1024 ? 1024 : (__u32)slice[1], slice_label, &w, 0);
+  } else if (proc->flags & GOLENS_PROC_LABELS_MAP) {
+    __u64 hmap = 0;
+    if (read_user_u64(&hmap, labels) != 0 || hmap == 0) goto error;
+    __u64 head[3]; /* count; flags, B, noverflow, hash0; buckets */
+    __u64 oldbuckets = 0;
+    if (bpf_probe_read_user(head, sizeof(head), (const void *)hmap) != 0 ||
+        read_user_u64(&oldbuckets, hmap + 24) != 0) goto error;
+    if (head[0] == 0) return offset;
+    __u8 log2_buckets = (__u8)(head[1] >> 8);
+    if (log2_buckets > 5) log2_buckets = 5; /* 32 buckets: far more than 32 labels need */
+    w.buckets = head[2];
+    w.nbuckets = 1u << log2_buckets;
+    bpf_loop(MAP_MAX_BUCKET_VISITS * 8, map_slot, &w, 0);
+    if (oldbuckets != 0 && !w.error) {
+      /* A map still growing: entries not yet moved are in the old array
+       * (the moved ones are marked there and skipped). */
+      bool same_size = (head[1] & 0x08) != 0;
+      w.bucket = 0;
+      w.buckets = oldbuckets;
+      w.next_bucket = 0;
+      w.nbuckets = same_size ? (1u << log2_buckets) : (1u << log2_buckets) >> 1;
+      bpf_loop(MAP_MAX_BUCKET_VISITS * 8, map_slot, &w, 0);
+    }
+  } else {
+    return offset;
+  }
+  if (w.error) goto error;
+  if (w.total == 0) return offset;
+
+  if (offset > GOLENS_MAX_RECORD_BYTES - 16) return offset;
+  struct golens_section *section = (struct golens_section *)(buffer->data + offset);
+  struct golens_labels *head = (struct golens_labels *)(buffer->data + offset + sizeof(*section));
+  __u32 end = w.offset;
+  if (end > GOLENS_MAX_RECORD_BYTES - 8 || end < offset + 16) return offset;
+  section->kind = GOLENS_SECTION_LABELS;
+  section->flags = 0;
+  section->size = end - offset - sizeof(*section);
+  head->kept = w.kept;
+  head->total = w.total;
+  head->reserved = 0;
+  s->sections |= 1u << GOLENS_SECTION_LABELS;
+  count(GOLENS_METRIC_LABELS_READ);
+  if (w.cut) count(GOLENS_METRIC_LABELS_CUT);
+  return (end + 7) & ~7u;
+error:
+  count(GOLENS_METRIC_LABELS_READ_ERROR);
+  return offset;
 }
 
 SEC("perf_event")
@@ -254,10 +430,14 @@ int golens_sample_cpu(struct bpf_perf_event_data *ctx) {
   }
 
   if (collect_goid && (proc->flags & GOLENS_PROC_GO)) {
-    read_goroutine(proc, task, user_regs, user_mode, s);
+    __u64 g = read_goroutine(proc, task, user_regs, user_mode, s);
+    if (g != 0 && collect_labels) offset = append_labels(proc, g, offset, buffer, s);
   }
 
-  if (offset > GOLENS_MAX_RECORD_BYTES) return 0; /* unreachable: keeps the verifier's bound */
+  /* The barrier keeps clang from folding this check away: the verifier
+   * needs it to bound the copy. */
+  asm volatile("" : "+r"(offset));
+  if (offset > GOLENS_MAX_RECORD_BYTES) return 0;
   s->header.size = offset;
   if (bpf_ringbuf_output(&samples, buffer->data, offset, wakeup_flags()) != 0) {
     count(GOLENS_METRIC_RINGBUF_FULL);

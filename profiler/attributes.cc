@@ -1,15 +1,62 @@
 #include "profiler/attributes.h"
 
 #include <algorithm>
+#include <cstring>
 #include <functional>
 #include <tuple>
 
 namespace golens::profiler {
 
-void CollectAttributes(const SampleView& sample, const AttributeOptions& options, AttributeSet* out) {
+namespace {
+
+// GOLENS_SECTION_LABELS (bpf/abi.h) -> string attributes, as Go's own CPU
+// profile shows pprof labels. Returns false when the payload is malformed.
+bool DecodeLabels(std::span<const uint8_t> payload, AttributeSet* out, AttributeCounts* counts) {
+  golens_labels head;
+  if (payload.size() < sizeof(head)) return false;
+  std::memcpy(&head, payload.data(), sizeof(head));
+  size_t at = sizeof(head);
+  for (uint16_t i = 0; i < head.kept; ++i) {
+    golens_label label;
+    if (payload.size() - at < sizeof(label)) return false;
+    std::memcpy(&label, payload.data() + at, sizeof(label));
+    at += sizeof(label);
+    if (payload.size() - at < size_t{label.key_len} + label.value_len) return false;
+    Attribute a;
+    a.key.assign(reinterpret_cast<const char*>(payload.data() + at), label.key_len);
+    at += label.key_len;
+    a.str.assign(reinterpret_cast<const char*>(payload.data() + at), label.value_len);
+    at += label.value_len;
+    if (label.flags & GOLENS_LABEL_KEY_CUT) a.key += kCutMarker;
+    if (label.flags & GOLENS_LABEL_VALUE_CUT) a.str += kCutMarker;
+    if (counts && (label.flags & (GOLENS_LABEL_KEY_CUT | GOLENS_LABEL_VALUE_CUT))) ++counts->labels_cut;
+    // An empty value is written as Go writes it: string index 0, which
+    // readers take for the number 0.
+    out->push_back(std::move(a));
+  }
+  if (head.total > head.kept) {
+    out->push_back(Attribute{kLabelsDroppedKey, "", head.total - head.kept, ""});
+    if (counts) counts->labels_dropped += head.total - head.kept;
+  }
+  return true;
+}
+
+}  // namespace
+
+void CollectAttributes(const SampleView& sample, const AttributeOptions& options, AttributeSet* out,
+                       AttributeCounts* counts) {
   const golens_sample& h = *sample.head;
   if (options.goroutine && (h.flags & GOLENS_SAMPLE_GOID_VALID) && h.goid != 0) {
     out->push_back(Attribute{"goroutine", "", static_cast<int64_t>(h.goid), ""});
+  }
+  if (options.labels) {
+    if (const SampleSection* labels = sample.section(GOLENS_SECTION_LABELS)) {
+      size_t before = out->size();
+      if (!DecodeLabels(labels->payload, out, counts)) {
+        out->resize(before);
+        if (counts) ++counts->labels_malformed;
+      }
+    }
   }
 }
 

@@ -32,10 +32,23 @@ using AttributeSetId = uint32_t;              // 0 = the empty set
 // What to collect; each switch is a feature's flag.
 struct AttributeOptions {
   bool goroutine = false;  // numeric "goroutine" (record --per-goroutine)
+  bool labels = true;      // the goroutine's pprof labels, as string labels
+};
+
+// A key or value cut at GOLENS_LABEL_BYTES ends with this marker.
+inline constexpr const char* kCutMarker = "\u2026[cut]";
+// Numeric label: how many labels a goroutine had beyond GOLENS_MAX_LABELS.
+inline constexpr const char* kLabelsDroppedKey = "golens_labels_dropped";
+
+struct AttributeCounts {
+  uint64_t labels_cut = 0;        // keys or values cut
+  uint64_t labels_dropped = 0;    // labels not kept
+  uint64_t labels_malformed = 0;  // sections that did not decode
 };
 
 // Appends the sample's attributes to `out` (sorted afterwards by the table).
-void CollectAttributes(const SampleView& sample, const AttributeOptions& options, AttributeSet* out);
+void CollectAttributes(const SampleView& sample, const AttributeOptions& options, AttributeSet* out,
+                       AttributeCounts* counts = nullptr);
 
 // Interns attribute sets so a key holds a small id. One table per interval:
 // sets that never recur (span ids) do not pile up over hours.

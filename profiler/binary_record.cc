@@ -5,8 +5,22 @@
 
 namespace golens::profiler {
 
+namespace {
+
+// FNV-1a, 64 bits: stable across runs (std::hash need not be).
+uint64_t Fnv1a(std::string_view text) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : text) h = (h ^ c) * 0x100000001b3ull;
+  return h;
+}
+
+}  // namespace
+
 BinaryRecord::BinaryRecord(uint64_t id, std::shared_ptr<const symbolizer::Binary> binary)
-    : id_(id), binary_(std::move(binary)) {}
+    : id_(id),
+      // Bit 63 set keeps build-ID keys apart from small record ids.
+      cache_key_(binary->build_id().empty() ? id : (Fnv1a(binary->build_id()) | (1ull << 63))),
+      binary_(std::move(binary)) {}
 
 const GoBinaryInfo& BinaryRecord::go_info() const {
   std::call_once(go_once_, [this] { go_info_ = AnalyzeGoBinary(*binary_); });

@@ -28,6 +28,9 @@ class BinaryRecord {
   BinaryRecord(uint64_t id, std::shared_ptr<const symbolizer::Binary> binary);
 
   uint64_t id() const { return id_; }  // unique in this process's lifetime
+  // The same for every record of the same build (a hash of the build ID;
+  // id() when there is none): caches of symbolized frames outlive records.
+  uint64_t cache_key() const { return cache_key_; }
   const symbolizer::Binary& binary() const { return *binary_; }
   const std::shared_ptr<const symbolizer::Binary>& binary_ptr() const { return binary_; }
   // Derived on first use (disassembles runtime.stackcheck); thread-safe.
@@ -40,6 +43,7 @@ class BinaryRecord {
 
  private:
   uint64_t id_;
+  uint64_t cache_key_;
   std::shared_ptr<const symbolizer::Binary> binary_;
   mutable std::once_flag go_once_;
   mutable GoBinaryInfo go_info_;

@@ -119,6 +119,9 @@ const char* MetricName(int metric) {
     case GOLENS_METRIC_EVENT_LOST: return "process events lost (ring buffer full)";
     case GOLENS_METRIC_TARGETS_FULL: return "children not followed (targets map full)";
     case GOLENS_METRIC_SCRATCH_ERROR: return "scratch buffer errors";
+    case GOLENS_METRIC_LABELS_READ: return "samples with pprof labels";
+    case GOLENS_METRIC_LABELS_READ_ERROR: return "pprof label read errors";
+    case GOLENS_METRIC_LABELS_CUT: return "samples with labels cut";
   }
   return "?";
 }
@@ -153,6 +156,7 @@ Result<std::unique_ptr<BpfSampler>> BpfSampler::Create(const SamplerOptions& opt
   }
   skel->rodata->collect_kernel_stacks = options.kernel_stacks;
   skel->rodata->collect_goid = options.goroutine_ids;
+  skel->rodata->collect_labels = options.labels;
   skel->rodata->pidns_inum = options.pid_namespace_inode;
   size_t ring_bytes = options.ringbuf_bytes ? options.ringbuf_bytes : RingbufSize(cpus.size(), options.hz);
   // Wake the reader at a quarter full; otherwise it drains on its poll interval.

@@ -30,6 +30,7 @@ struct SamplerOptions {
   int hz = 99;
   bool kernel_stacks = true;
   bool goroutine_ids = true;
+  bool labels = true;  // copy pprof labels into each sample
   size_t ringbuf_bytes = 0;  // 0 = sized from CPU count and rate (half a second of samples)
   // Inode of golens's PID namespace when it is not the initial one (0 = the
   // initial one): BPF then keys targets by the pids golens sees.

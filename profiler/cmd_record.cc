@@ -1,6 +1,6 @@
 // golens record (--pid PID [--pid PID ...] [--children] | -- CMD [ARGS...] [--no-children])
 //               [--duration D] [--hz 99] [-o cpu.pb.gz] [--svg flame.svg]
-//               [--per-goroutine] [--no-kernel]
+//               [--per-goroutine] [--no-kernel] [--no-labels]
 //
 // The command layer over profiler::Session: flags, signals, the launched
 // command, output files, messages and the exit status. Launch mode behaves
@@ -52,6 +52,7 @@ struct RecordFlags {
   std::string svg;
   bool per_goroutine = false;
   bool no_kernel = false;
+  bool no_labels = false;
   bool children = false;
   bool no_children = false;
 };
@@ -203,6 +204,7 @@ Result<Outcome> Record(const RecordFlags& flags) {
   options.hz = flags.hz;
   options.kernel_stacks = !flags.no_kernel;
   options.attributes.goroutine = flags.per_goroutine;
+  options.attributes.labels = !flags.no_labels;
   // Debugging knob (and how the tests provoke drops): ring buffer size in
   // bytes, a power of two multiple of the page size.
   if (const char* bytes = std::getenv("GOLENS_RINGBUF_BYTES")) {
@@ -212,6 +214,11 @@ Result<Outcome> Record(const RecordFlags& flags) {
     } else {
       GOLENS_LOG(kWarn) << "GOLENS_RINGBUF_BYTES=" << bytes << " ignored: not a power of two >= 4096";
     }
+  }
+  // Debugging knob (and how the tests provoke a recording that misses its
+  // targets): GOLENS_PIDNS_TRANSLATION=off.
+  if (const char* pidns = std::getenv("GOLENS_PIDNS_TRANSLATION"); pidns && std::string(pidns) == "off") {
+    options.translate_pid_namespace = false;
   }
   GOLENS_TRY(auto session, profiler::Session::Create(options));
   // The processes the user named or launched; the drain thread reads it.
@@ -385,6 +392,8 @@ void RegisterRecordCommand(CLI::App& app, int* exit_code) {
   cmd->add_flag("--per-goroutine", flags->per_goroutine,
                 "Keep samples apart per goroutine (numeric label 'goroutine')");
   cmd->add_flag("--no-kernel", flags->no_kernel, "Leave out kernel stacks");
+  cmd->add_flag("--no-labels", flags->no_labels,
+                "Leave out the goroutines' pprof labels (copied into every sample by default)");
   cmd->add_option("command", flags->command, "Command to start and profile, after --");
   cmd->positionals_at_end(false);
   cmd->callback([flags, exit_code] {

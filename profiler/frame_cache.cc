@@ -27,7 +27,7 @@ std::vector<FrameCache::Frames> FrameCache::Symbolize(const BinaryRecord& binary
   std::vector<uint64_t> missing;
   std::vector<size_t> missing_at;
   for (size_t i = 0; i < vaddrs.size(); ++i) {
-    out[i] = Find(Key{binary.id(), vaddrs[i]});
+    out[i] = Find(Key{binary.cache_key(), vaddrs[i]});
     if (out[i]) {
       ++stats_.hits;
     } else {
@@ -41,7 +41,7 @@ std::vector<FrameCache::Frames> FrameCache::Symbolize(const BinaryRecord& binary
   for (size_t j = 0; j < missing.size(); ++j) {
     auto frames = std::make_shared<const symbolizer::SymbolizedAddress>(
         j < results.size() ? std::move(results[j]) : symbolizer::SymbolizedAddress{});
-    Insert(Key{binary.id(), missing[j]}, frames);
+    Insert(Key{binary.cache_key(), missing[j]}, frames);
     out[missing_at[j]] = std::move(frames);
   }
   return out;

@@ -37,12 +37,12 @@ class FrameCache {
 
  private:
   struct Key {
-    uint64_t binary_id;
+    uint64_t binary;  // BinaryRecord::cache_key()
     uint64_t vaddr;
     bool operator==(const Key&) const = default;
   };
   struct KeyHash {
-    size_t operator()(const Key& k) const { return std::hash<uint64_t>{}(k.vaddr * 31 + k.binary_id); }
+    size_t operator()(const Key& k) const { return std::hash<uint64_t>{}(k.vaddr * 31 + k.binary); }
   };
   using Generation = std::unordered_map<Key, Frames, KeyHash>;
 

@@ -37,6 +37,9 @@ golens_proc_info MakeProcInfo(const GoBinaryInfo& info) {
   std::optional<GoVersion> version = ParseGoVersion(info.go_version);
   p.flags = GOLENS_PROC_GO;
   if (version && !(*version < GoVersion{1, 17, 0})) p.flags |= GOLENS_PROC_REGABI;
+  // g.labels points at a map[string]string up to Go 1.23 and at a sorted
+  // slice of {key, value} from 1.24 (runtime/pprof/label.go).
+  if (version) p.flags |= *version < GoVersion{1, 24, 0} ? GOLENS_PROC_LABELS_MAP : GOLENS_PROC_LABELS_SLICE;
   p.go_version = version ? version->Packed() : 0;
   p.tls_offset = info.tls_offset;
   p.g_m = info.offsets->g_m;

@@ -22,9 +22,16 @@ size_t StackKeyHash::operator()(const StackKey& key) const {
 }
 
 uint32_t Interval::MappingIndex(const std::shared_ptr<const MappingRecord>& mapping) {
-  auto [it, inserted] = mapping_index_.emplace(mapping.get(), static_cast<uint32_t>(mappings_.size()));
-  if (inserted) mappings_.push_back(mapping);
-  return it->second;
+  // Most frames of a sample fall in the mapping of the frame before.
+  if (last_mapping_ == mapping.get()) return last_index_;
+  auto it = mapping_index_.find(mapping.get());
+  if (it == mapping_index_.end()) {
+    it = mapping_index_.emplace(mapping.get(), static_cast<uint32_t>(mappings_.size())).first;
+    mappings_.push_back(mapping);
+  }
+  last_mapping_ = mapping.get();
+  last_index_ = it->second;
+  return last_index_;
 }
 
 void Interval::CountProcess(const ProcessState& process) {

@@ -74,6 +74,8 @@ class Interval {
   std::unordered_map<StackKey, uint64_t, StackKeyHash> stacks_;
   std::vector<std::shared_ptr<const MappingRecord>> mappings_;
   std::unordered_map<const MappingRecord*, uint32_t> mapping_index_;
+  const MappingRecord* last_mapping_ = nullptr;  // the last MappingIndex answer
+  uint32_t last_index_ = 0;
   std::vector<IntervalProcess> processes_;
   std::map<std::tuple<pid_t, uint64_t, uint32_t>, size_t> process_index_;  // (pid, start, program generation)
   uint64_t total_ = 0;

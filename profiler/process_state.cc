@@ -10,11 +10,14 @@ std::optional<uint64_t> MappingRecord::Vaddr(uint64_t address) const {
 }
 
 const std::shared_ptr<const MappingRecord>* ProcessState::Find(uint64_t address) const {
+  if (last_found_ < mappings_.size() && mappings_[last_found_]->Contains(address)) return &mappings_[last_found_];
   auto it = std::upper_bound(mappings_.begin(), mappings_.end(), address,
                              [](uint64_t a, const std::shared_ptr<const MappingRecord>& m) { return a < m->start; });
   if (it == mappings_.begin()) return nullptr;
   --it;
-  return (*it)->Contains(address) ? &*it : nullptr;
+  if (!(*it)->Contains(address)) return nullptr;
+  last_found_ = static_cast<size_t>(it - mappings_.begin());
+  return &*it;
 }
 
 std::shared_ptr<const MappingRecord> ProcessState::MainMapping() const {

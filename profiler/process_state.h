@@ -83,6 +83,7 @@ class ProcessState {
   std::string exe_path_;
   std::shared_ptr<BinaryRecord> main_binary_;
   std::vector<std::shared_ptr<const MappingRecord>> mappings_;  // sorted by start, executable only
+  mutable size_t last_found_ = 0;  // index of the last Find hit: consecutive frames share mappings
 };
 
 }  // namespace golens::profiler

@@ -300,7 +300,7 @@ void Recorder::OnSample(std::span<const uint8_t> record) {
   key.kernel_mode = (h.flags & GOLENS_SAMPLE_KERNEL_MODE) != 0;
 
   scratch_attributes_.clear();
-  CollectAttributes(view, options_.attributes, &scratch_attributes_);
+  CollectAttributes(view, options_.attributes, &scratch_attributes_, &stats_.attributes);
   key.attributes = interval_->attributes().Intern(scratch_attributes_);
 
   interval_->CountProcess(*process);

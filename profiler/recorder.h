@@ -50,6 +50,7 @@ struct RecorderStats {
   uint64_t unreadable_programs = 0;// execs whose program could not be read (exited at once)
   uint64_t assumed_programs = 0;   // of those, mapped from the exec'd file instead
   uint64_t processes_seen = 0;
+  AttributeCounts attributes;      // labels cut, dropped, malformed
   size_t processes_live = 0;
 };
 

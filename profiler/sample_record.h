@@ -17,6 +17,7 @@ static_assert(sizeof(golens_record_header) == 8, "record header layout changed: 
 static_assert(sizeof(golens_sample) == 88, "golens_sample layout changed: bump GOLENS_ABI_VERSION");
 static_assert(sizeof(golens_section) == 8, "golens_section layout changed: bump GOLENS_ABI_VERSION");
 static_assert(sizeof(golens_proc_event) == 64 + GOLENS_EXEC_FILENAME_BYTES, "golens_proc_event layout changed: bump GOLENS_ABI_VERSION");
+static_assert(sizeof(golens_labels) == 8 && sizeof(golens_label) == 4, "label layout changed: bump GOLENS_ABI_VERSION");
 static_assert(sizeof(golens_proc_info) == 72, "golens_proc_info layout changed: bump GOLENS_ABI_VERSION");
 
 struct SampleSection {

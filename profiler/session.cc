@@ -34,8 +34,9 @@ Result<std::unique_ptr<Session>> Session::Create(const SessionOptions& options) 
   sampler.hz = options.hz;
   sampler.kernel_stacks = options.kernel_stacks;
   sampler.goroutine_ids = true;
+  sampler.labels = options.attributes.labels;
   sampler.ringbuf_bytes = options.ringbuf_bytes;
-  sampler.pid_namespace_inode = OwnPidNamespaceInode();
+  sampler.pid_namespace_inode = options.translate_pid_namespace ? OwnPidNamespaceInode() : 0;
   Recorder* rec = session->recorder_.get();
   GOLENS_TRY(session->sampler_, BpfSampler::Create(sampler, [rec](std::span<const uint8_t> record) {
                rec->OnRecord(record);

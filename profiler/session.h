@@ -41,6 +41,9 @@ struct SessionOptions {
   std::chrono::seconds liveness_interval{5};
   size_t frame_cache_entries = FrameCache::kDefaultMaxEntries;
   std::string comment_prefix = "golens record";
+  // Key targets by the pids golens sees when it runs in a PID namespace of
+  // its own (containers). Off only to debug (the targets are then missed).
+  bool translate_pid_namespace = true;
 };
 
 struct TargetOptions {

@@ -405,5 +405,26 @@ TEST(FrameCache, BoundedAndCountsHits) {
   EXPECT_GT(cache.stats().generations_dropped, 0u);
 }
 
+TEST(FrameCache, OutlivesTheBinaryRecordOfTheSameBuild) {
+  // The last process of a program exits, the next one starts: a new record
+  // for the same build finds the frames symbolized before.
+  FrameCache cache;
+  BinaryRegistry registry;
+  uint64_t heavy = Symbol(kProgramA, "main.heavy");
+  std::vector<uint64_t> pcs = {heavy, heavy + 1};
+  uint64_t first_id = 0;
+  {
+    auto record = registry.Get(*symbolizer::Binary::Open(kProgramA));
+    first_id = record->id();
+    cache.Symbolize(*record, pcs);
+  }
+  EXPECT_EQ(registry.live(), 0u);
+  auto again = registry.Get(*symbolizer::Binary::Open(kProgramA));
+  EXPECT_NE(again->id(), first_id);
+  cache.Symbolize(*again, pcs);
+  EXPECT_EQ(cache.stats().hits, 2u);
+  EXPECT_EQ(cache.stats().misses, 2u);
+}
+
 }  // namespace
 }  // namespace golens::profiler
