@@ -36,6 +36,8 @@ enum golens_proc_flags {
   GOLENS_PROC_FOLLOW_CHILDREN = 1u << 3, /* children forked by this process become targets */
   GOLENS_PROC_LABELS_MAP = 1u << 4,      /* g.labels -> *map[string]string (Go <= 1.23) */
   GOLENS_PROC_LABELS_SLICE = 1u << 5,    /* g.labels -> []{key, value string}, sorted (Go >= 1.24) */
+  GOLENS_PROC_SWISS_MAPS = 1u << 6,      /* Go maps are Swiss tables (Go >= 1.24 by default) */
+  GOLENS_PROC_SPANS = 1u << 7,           /* HTTP handler probes are on: samples carry spans */
 };
 
 struct golens_proc_info {
@@ -48,7 +50,12 @@ struct golens_proc_info {
   __u32 m_g0;            /* offsetof(runtime.m, g0) */
   __u32 m_curg;          /* offsetof(runtime.m, curg) */
   __u32 m_gsignal;       /* offsetof(runtime.m, gsignal) */
-  __u64 reserved[4];     /* room for map/span offsets without an ABI bump of the key */
+  /* net/http offsets for the span probes (0 = unknown: no spans) */
+  __u16 request_method;  /* offsetof(http.Request, Method) (a string) */
+  __u16 request_url;     /* offsetof(http.Request, URL) (a *url.URL) */
+  __u16 request_header;  /* offsetof(http.Request, Header) (a map[string][]string) */
+  __u16 url_path;        /* offsetof(url.URL, Path) (a string) */
+  __u64 reserved[3];     /* room for map offsets without an ABI bump of the key */
 };
 
 /* ---- Ring buffer records. Every record starts with a golens_record_header;
@@ -58,6 +65,7 @@ struct golens_proc_info {
 enum golens_record_kind {
   GOLENS_RECORD_SAMPLE = 1,
   GOLENS_RECORD_PROC_EVENT = 2,
+  GOLENS_RECORD_SPAN = 3,
 };
 
 struct golens_record_header {
@@ -81,7 +89,8 @@ enum golens_sample_flags {
 enum golens_section_kind {
   GOLENS_SECTION_NONE = 0,
   GOLENS_SECTION_LABELS = 1, /* the user goroutine's pprof labels, copied at sample time */
-  /* next: span, map statistics, native stack snapshot */
+  GOLENS_SECTION_SPAN = 2,   /* the HTTP request the goroutine serves: a struct golens_span */
+  /* next: map statistics, native stack snapshot */
   GOLENS_SECTION_COUNT = 16,
 };
 
@@ -114,6 +123,42 @@ struct golens_section {
   __u16 kind;  /* golens_section_kind */
   __u16 flags; /* per kind */
   __u32 size;  /* payload bytes after this header, before padding */
+};
+
+/* ---- Zero-code HTTP spans: one per request a goroutine serves, from the
+ * entry of net/http.serverHandler.ServeHTTP to one of its RET instructions. */
+#define GOLENS_SPAN_METHOD_BYTES 16
+#define GOLENS_SPAN_PATH_BYTES 128
+#define GOLENS_TRACEPARENT_BYTES 56 /* "00-" 32 hex "-" 16 hex "-" 2 hex = 55, + NUL */
+
+enum golens_span_flags {
+  GOLENS_SPAN_HAS_TRACEPARENT = 1u << 0, /* traceparent holds the request's header value */
+  GOLENS_SPAN_PATH_CUT = 1u << 1,
+};
+
+struct golens_span {
+  __u64 span_id;    /* fresh random id */
+  __u64 start_ns;   /* bpf_ktime_get_ns() at entry */
+  __u8 trace_id[16]; /* fresh random id, used when there is no (valid) traceparent */
+  char traceparent[GOLENS_TRACEPARENT_BYTES];
+  char method[GOLENS_SPAN_METHOD_BYTES];
+  char path[GOLENS_SPAN_PATH_BYTES];
+  __u8 method_len;
+  __u8 path_len;
+  __u16 flags;      /* golens_span_flags */
+  __u32 samples;    /* CPU samples that carried this span */
+  __u32 depth;      /* nested ServeHTTP calls on the goroutine */
+  __u32 reserved;
+};
+
+/* GOLENS_RECORD_SPAN: a request finished (its handler returned). */
+struct golens_span_end {
+  struct golens_record_header header;
+  __u64 end_ns;
+  __u64 goid;
+  __u32 tgid;
+  __u32 reserved;
+  struct golens_span span;
 };
 
 /* A CPU sample: this fixed part, then
@@ -190,6 +235,10 @@ enum golens_metric {
   GOLENS_METRIC_LABELS_READ,         /* samples whose goroutine had pprof labels */
   GOLENS_METRIC_LABELS_READ_ERROR,   /* reading the label set failed (freed, moving) */
   GOLENS_METRIC_LABELS_CUT,          /* labels whose key or value was cut, or labels not kept */
+  GOLENS_METRIC_SPAN_STARTED,        /* handler entries seen */
+  GOLENS_METRIC_SPAN_ENDED,          /* handler returns seen with their span */
+  GOLENS_METRIC_SPAN_ERROR,          /* reading the request, or the span table full */
+  GOLENS_METRIC_SPAN_LOST,           /* finished spans lost: ring buffer full */
   GOLENS_METRIC_COUNT,
 };
 

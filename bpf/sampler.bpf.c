@@ -31,6 +31,8 @@ const volatile bool collect_kernel_stacks = true;
 const volatile bool collect_goid = true;
 /* Copy the user goroutine's pprof labels into each sample. */
 const volatile bool collect_labels = true;
+/* Attach the HTTP request a goroutine serves (--spans) to its samples. */
+const volatile bool collect_spans = false;
 /* Wake the reader only once this many bytes are pending (0 = every record). */
 const volatile __u64 wakeup_bytes = 0;
 /* Inode of golens's own PID namespace when that is not the initial one: pids
@@ -342,6 +344,254 @@ error:
   return offset;
 }
 
+/* ---- Zero-code HTTP spans -------------------------------------------------
+ * golens_http_enter runs at the entry of net/http.serverHandler.ServeHTTP,
+ * golens_http_return at each of its RET instructions (never a uretprobe:
+ * Go moves goroutine stacks, and a patched return address would crash the
+ * program). Between the two, the goroutine's span lives in "spans". */
+
+struct span_key {
+  __u32 tgid;
+  __u32 reserved;
+  __u64 goid;
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 16384);
+  __type(key, struct span_key);
+  __type(value, struct golens_span);
+} spans SEC(".maps");
+
+/* A span is built here (too large for the BPF stack with everything else). */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct golens_span);
+} span_scratch SEC(".maps");
+
+#define HEADER_MAX_SLOTS 256 /* header map slots looked at for traceparent */
+#define BUCKET_MAP_BUCKET_BYTES 336 /* map[string][]string bucket, Go <= 1.23 */
+#define SWISS_SLOT_BYTES 40          /* {string key, []string elem} */
+
+struct header_walk {
+  __u64 base;       /* bucket array, or the group array of the current table */
+  __u64 bucket;     /* bucket map: the bucket being read */
+  __u64 ctrl;       /* tophash bytes (bucket map) or control bytes (Swiss) */
+  __u64 dir;        /* Swiss: the directory of tables */
+  __u32 dir_len;    /* Swiss: tables in it (0: a small map, one group at base) */
+  __u32 table;      /* Swiss: the table being read */
+  __u32 ngroups;    /* groups of the current table, or buckets of the array */
+  __u32 next;       /* the next group / bucket */
+  __u64 group;      /* Swiss: the group being read */
+  bool swiss;
+  bool found;
+  __u64 value_ptr;  /* the first value of the traceparent header */
+  __u64 value_len;
+};
+
+/* "Traceparent" as a Go http.Header key (canonical form), 11 bytes. */
+static __always_inline bool is_traceparent_key(__u64 ptr, __u64 len) {
+  if (len != 11) return false;
+  char key[11];
+  if (bpf_probe_read_user(key, sizeof(key), (const void *)ptr) != 0) return false;
+  const char want[11] = {'T', 'r', 'a', 'c', 'e', 'p', 'a', 'r', 'e', 'n', 't'};
+  for (int i = 0; i < 11; i++)
+    if (key[i] != want[i]) return false;
+  return true;
+}
+
+/* Checks one slot: a string key at `key_at`, its []string value at
+ * `elem_at`. Returns 1 to stop (found, or unreadable). */
+static __always_inline long check_header_slot(struct header_walk *w, __u64 key_at, __u64 elem_at) {
+  __u64 key[2];
+  if (bpf_probe_read_user(key, sizeof(key), (const void *)key_at) != 0) return 1;
+  if (!is_traceparent_key(key[0], key[1])) return 0;
+  __u64 elem[2]; /* []string: array, len */
+  if (bpf_probe_read_user(elem, sizeof(elem), (const void *)elem_at) != 0 || elem[1] == 0) return 1;
+  __u64 value[2];
+  if (bpf_probe_read_user(value, sizeof(value), (const void *)elem[0]) != 0) return 1;
+  w->found = true;
+  w->value_ptr = value[0];
+  w->value_len = value[1];
+  return 1;
+}
+
+/* One slot per call: of the bucket array and overflow chains (Go <= 1.23),
+ * or of each group of each table (Swiss tables, Go >= 1.24). */
+static long header_slot(__u32 i, struct header_walk *w) {
+  __u32 slot = i & 7;
+  if (w->swiss) {
+    if (slot == 0) {
+      if (w->dir_len == 0) {
+        if (w->next > 0) return 1;
+        w->group = w->base;
+      } else {
+        if (w->next >= w->ngroups) { /* on to the next table */
+          if (w->table >= w->dir_len || w->table >= 8) return 1;
+          __u64 table = 0, groups[2]; /* data, lengthMask */
+          if (read_user_u64(&table, w->dir + 8 * (__u64)w->table) != 0 ||
+              bpf_probe_read_user(groups, sizeof(groups), (const void *)(table + 16)) != 0)
+            return 1;
+          w->table++;
+          w->base = groups[0];
+          w->ngroups = groups[1] + 1 > 32 ? 32 : (__u32)groups[1] + 1;
+          w->next = 0;
+        }
+        w->group = w->base + (__u64)w->next * (8 + 8 * SWISS_SLOT_BYTES);
+      }
+      w->next++;
+      if (read_user_u64(&w->ctrl, w->group) != 0) return 1;
+    }
+    /* control byte: 0b0hhhhhhh = full; 0x80 empty, 0xfe deleted */
+    if ((w->ctrl >> (8 * slot)) & 0x80) return 0;
+    __u64 at = w->group + 8 + SWISS_SLOT_BYTES * slot;
+    return check_header_slot(w, at, at + 16);
+  }
+  if (slot == 0) {
+    if (w->bucket == 0) {
+      if (w->next >= w->ngroups) return 1;
+      w->bucket = w->base + (__u64)w->next * BUCKET_MAP_BUCKET_BYTES;
+      w->next++;
+    }
+    if (read_user_u64(&w->ctrl, w->bucket) != 0) return 1;
+  }
+  __u64 b = w->bucket;
+  long stop = 0;
+  if (((w->ctrl >> (8 * slot)) & 0xff) >= 5) stop = check_header_slot(w, b + 8 + 16 * slot, b + 136 + 24 * slot);
+  if (stop) return 1;
+  if (slot == 7 && read_user_u64(&w->bucket, b + BUCKET_MAP_BUCKET_BYTES - 8) != 0) return 1;
+  return 0;
+}
+
+/* The traceparent header of a request's Header map, copied into the span. */
+static __always_inline void read_traceparent(const struct golens_proc_info *proc, __u64 header_map,
+                                             struct golens_span *span) {
+  if (header_map == 0) return;
+  struct header_walk w = {};
+  if (proc->flags & GOLENS_PROC_SWISS_MAPS) {
+    __u64 m[4]; /* used, seed, dirPtr, dirLen */
+    if (bpf_probe_read_user(m, sizeof(m), (const void *)header_map) != 0 || m[0] == 0) return;
+    w.swiss = true;
+    w.base = m[2];
+    w.dir = m[2];
+    w.dir_len = m[3] > 64 ? 64 : (__u32)m[3];
+  } else {
+    __u64 h[3]; /* count; flags, B, ...; buckets */
+    if (bpf_probe_read_user(h, sizeof(h), (const void *)header_map) != 0 || h[0] == 0) return;
+    __u8 log2_buckets = (__u8)(h[1] >> 8);
+    if (log2_buckets > 4) log2_buckets = 4;
+    w.base = h[2];
+    w.ngroups = 1u << log2_buckets;
+  }
+  bpf_loop(HEADER_MAX_SLOTS, header_slot, &w, 0);
+  if (!w.found || w.value_len != GOLENS_TRACEPARENT_BYTES - 1) return;
+  if (bpf_probe_read_user(span->traceparent, GOLENS_TRACEPARENT_BYTES - 1, (const void *)w.value_ptr) != 0) return;
+  span->traceparent[GOLENS_TRACEPARENT_BYTES - 1] = 0;
+  span->flags |= GOLENS_SPAN_HAS_TRACEPARENT;
+}
+
+static __always_inline struct golens_proc_info *span_target(struct pt_regs *ctx, struct span_key *key) {
+  __u32 tgid = task_tgid(bpf_get_current_task_btf());
+  struct golens_proc_info *proc = bpf_map_lookup_elem(&targets, &tgid);
+  if (!proc || !(proc->flags & GOLENS_PROC_GO) || !(proc->flags & GOLENS_PROC_SPANS)) return 0;
+  /* At a Go function's entry and RET, R14 holds g (register ABI). */
+  __u64 g = ctx->r14, goid = 0;
+  if (g == 0 || read_user_u64(&goid, g + proc->g_goid) != 0) return 0;
+  key->tgid = tgid;
+  key->reserved = 0;
+  key->goid = goid;
+  return proc;
+}
+
+SEC("uprobe")
+int golens_http_enter(struct pt_regs *ctx) {
+  struct span_key key;
+  struct golens_proc_info *proc = span_target(ctx, &key);
+  if (!proc || proc->request_url == 0) return 0;
+  struct golens_span *open = bpf_map_lookup_elem(&spans, &key);
+  if (open) { /* a handler calling another server's ServeHTTP: one span */
+    open->depth++;
+    return 0;
+  }
+  __u32 zero = 0;
+  struct golens_span *span = bpf_map_lookup_elem(&span_scratch, &zero);
+  if (!span) return 0;
+  __builtin_memset(span, 0, sizeof(*span));
+  span->span_id = ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32();
+  for (int i = 0; i < 4; i++) ((__u32 *)span->trace_id)[i] = bpf_get_prandom_u32();
+  span->start_ns = bpf_ktime_get_ns();
+  span->depth = 1;
+  /* func (sh serverHandler) ServeHTTP(rw ResponseWriter, req *Request):
+   * receiver in RAX, rw in RBX+RCX, req in RDI. */
+  __u64 req = ctx->di;
+  __u64 method[2], url = 0, path[2], header = 0;
+  if (bpf_probe_read_user(method, sizeof(method), (const void *)(req + proc->request_method)) == 0) {
+    __u32 n = method[1] > GOLENS_SPAN_METHOD_BYTES ? GOLENS_SPAN_METHOD_BYTES : (__u32)method[1];
+    if (bpf_probe_read_user(span->method, n, (const void *)method[0]) == 0) span->method_len = (__u8)n;
+  }
+  if (read_user_u64(&url, req + proc->request_url) == 0 && url != 0 &&
+      bpf_probe_read_user(path, sizeof(path), (const void *)(url + proc->url_path)) == 0) {
+    __u32 n = path[1] > GOLENS_SPAN_PATH_BYTES ? GOLENS_SPAN_PATH_BYTES : (__u32)path[1];
+    if (bpf_probe_read_user(span->path, n, (const void *)path[0]) == 0) span->path_len = (__u8)n;
+    if (path[1] > GOLENS_SPAN_PATH_BYTES) span->flags |= GOLENS_SPAN_PATH_CUT;
+  }
+  if (read_user_u64(&header, req + proc->request_header) == 0) read_traceparent(proc, header, span);
+  if (bpf_map_update_elem(&spans, &key, span, BPF_ANY) != 0) {
+    count(GOLENS_METRIC_SPAN_ERROR);
+    return 0;
+  }
+  count(GOLENS_METRIC_SPAN_STARTED);
+  return 0;
+}
+
+SEC("uprobe")
+int golens_http_return(struct pt_regs *ctx) {
+  struct span_key key;
+  if (!span_target(ctx, &key)) return 0;
+  struct golens_span *span = bpf_map_lookup_elem(&spans, &key);
+  if (!span) return 0; /* began before golens attached */
+  if (span->depth > 1) {
+    span->depth--;
+    return 0;
+  }
+  struct golens_span_end *e = bpf_ringbuf_reserve(&samples, sizeof(*e), 0);
+  if (e) {
+    e->header.kind = GOLENS_RECORD_SPAN;
+    e->header.version = GOLENS_ABI_VERSION;
+    e->header.size = sizeof(*e);
+    e->end_ns = bpf_ktime_get_ns();
+    e->goid = key.goid;
+    e->tgid = key.tgid;
+    e->reserved = 0;
+    __builtin_memcpy(&e->span, span, sizeof(*span));
+    bpf_ringbuf_submit(e, 0);
+    count(GOLENS_METRIC_SPAN_ENDED);
+  } else {
+    count(GOLENS_METRIC_SPAN_LOST);
+  }
+  bpf_map_delete_elem(&spans, &key);
+  return 0;
+}
+
+/* Appends the goroutine's span (if it serves a request) after `offset`. */
+static __always_inline __u32 append_span(__u32 tgid, __u64 goid, __u32 offset, struct scratch *buffer,
+                                         struct golens_sample *s) {
+  struct span_key key = {.tgid = tgid, .reserved = 0, .goid = goid};
+  struct golens_span *span = bpf_map_lookup_elem(&spans, &key);
+  if (!span) return offset;
+  __sync_fetch_and_add(&span->samples, 1);
+  if (offset > GOLENS_MAX_RECORD_BYTES - sizeof(struct golens_section) - sizeof(*span) - 8) return offset;
+  struct golens_section *section = (struct golens_section *)(buffer->data + offset);
+  section->kind = GOLENS_SECTION_SPAN;
+  section->flags = 0;
+  section->size = sizeof(*span);
+  if (bpf_probe_read_kernel(buffer->data + offset + sizeof(*section), sizeof(*span), span) != 0) return offset;
+  s->sections |= 1u << GOLENS_SECTION_SPAN;
+  return (offset + sizeof(*section) + sizeof(*span) + 7) & ~7u;
+}
+
 SEC("perf_event")
 int golens_sample_cpu(struct bpf_perf_event_data *ctx) {
   struct task_struct *task = bpf_get_current_task_btf();
@@ -432,6 +682,9 @@ int golens_sample_cpu(struct bpf_perf_event_data *ctx) {
   if (collect_goid && (proc->flags & GOLENS_PROC_GO)) {
     __u64 g = read_goroutine(proc, task, user_regs, user_mode, s);
     if (g != 0 && collect_labels) offset = append_labels(proc, g, offset, buffer, s);
+    if (collect_spans && (s->flags & GOLENS_SAMPLE_GOID_VALID) && (proc->flags & GOLENS_PROC_SPANS)) {
+      offset = append_span(tgid, s->goid, offset, buffer, s);
+    }
   }
 
   /* The barrier keeps clang from folding this check away: the verifier

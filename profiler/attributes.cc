@@ -1,5 +1,7 @@
 #include "profiler/attributes.h"
 
+#include "profiler/spans.h"
+
 #include <algorithm>
 #include <cstring>
 #include <functional>
@@ -48,6 +50,18 @@ void CollectAttributes(const SampleView& sample, const AttributeOptions& options
   const golens_sample& h = *sample.head;
   if (options.goroutine && (h.flags & GOLENS_SAMPLE_GOID_VALID) && h.goid != 0) {
     out->push_back(Attribute{"goroutine", "", static_cast<int64_t>(h.goid), ""});
+  }
+  if (options.spans) {
+    if (const SampleSection* section = sample.section(GOLENS_SECTION_SPAN);
+        section && section->payload.size() >= sizeof(golens_span)) {
+      golens_span span;
+      std::memcpy(&span, section->payload.data(), sizeof(span));
+      SpanIds ids = DecodeSpanIds(span);
+      out->push_back(Attribute{"trace_id", ids.trace_id, 0, ""});
+      out->push_back(Attribute{"span_id", ids.span_id, 0, ""});
+      out->push_back(Attribute{"http.method", SpanMethod(span), 0, ""});
+      out->push_back(Attribute{"http.path", SpanPath(span), 0, ""});
+    }
   }
   if (options.labels) {
     if (const SampleSection* labels = sample.section(GOLENS_SECTION_LABELS)) {

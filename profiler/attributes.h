@@ -33,6 +33,7 @@ using AttributeSetId = uint32_t;              // 0 = the empty set
 struct AttributeOptions {
   bool goroutine = false;  // numeric "goroutine" (record --per-goroutine)
   bool labels = true;      // the goroutine's pprof labels, as string labels
+  bool spans = true;       // trace_id, span_id, http.method, http.path of the request served
 };
 
 // A key or value cut at GOLENS_LABEL_BYTES ends with this marker.

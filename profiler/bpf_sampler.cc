@@ -122,6 +122,10 @@ const char* MetricName(int metric) {
     case GOLENS_METRIC_LABELS_READ: return "samples with pprof labels";
     case GOLENS_METRIC_LABELS_READ_ERROR: return "pprof label read errors";
     case GOLENS_METRIC_LABELS_CUT: return "samples with labels cut";
+    case GOLENS_METRIC_SPAN_STARTED: return "HTTP handler entries";
+    case GOLENS_METRIC_SPAN_ENDED: return "HTTP handler returns";
+    case GOLENS_METRIC_SPAN_ERROR: return "span errors (request unreadable, span table full)";
+    case GOLENS_METRIC_SPAN_LOST: return "finished spans lost (ring buffer full)";
   }
   return "?";
 }
@@ -157,6 +161,7 @@ Result<std::unique_ptr<BpfSampler>> BpfSampler::Create(const SamplerOptions& opt
   skel->rodata->collect_kernel_stacks = options.kernel_stacks;
   skel->rodata->collect_goid = options.goroutine_ids;
   skel->rodata->collect_labels = options.labels;
+  skel->rodata->collect_spans = options.spans;
   skel->rodata->pidns_inum = options.pid_namespace_inode;
   size_t ring_bytes = options.ringbuf_bytes ? options.ringbuf_bytes : RingbufSize(cpus.size(), options.hz);
   // Wake the reader at a quarter full; otherwise it drains on its poll interval.
@@ -164,8 +169,11 @@ Result<std::unique_ptr<BpfSampler>> BpfSampler::Create(const SamplerOptions& opt
   if (int err = bpf_map__set_max_entries(skel->maps.samples, static_cast<__u32>(ring_bytes))) {
     return LoadError("size ring buffer", err);
   }
-  // Attached by hand (the syscall tracepoint's id may need a private tracefs).
+  // Attached by hand (the syscall tracepoint's id may need a private
+  // tracefs; the uprobes go on each binary that serves HTTP).
   bpf_program__set_autoattach(skel->progs.golens_on_munmap, false);
+  bpf_program__set_autoattach(skel->progs.golens_http_enter, false);
+  bpf_program__set_autoattach(skel->progs.golens_http_return, false);
   if (int err = golens_sampler__load(skel)) return LoadError("load", err);
 
   sampler->ringbuf_.reset(
@@ -248,6 +256,29 @@ Result<void> BpfSampler::Start() {
     cpu_links_.emplace_back(link);
   }
   return Ok();
+}
+
+BpfSampler::Probes::~Probes() {
+  for (bpf_link* link : links_) bpf_link__destroy(link);
+}
+
+Result<std::unique_ptr<BpfSampler::Probes>> BpfSampler::AttachHttpProbes(const std::string& binary_path,
+                                                                        uint64_t entry_offset,
+                                                                        const std::vector<uint64_t>& return_offsets) {
+  std::unique_ptr<Probes> probes(new Probes());
+  auto attach = [&](bpf_program* prog, uint64_t offset) -> Result<void> {
+    LIBBPF_OPTS(bpf_uprobe_opts, opts);
+    // pid -1: every process running the binary; BPF keeps the targets.
+    bpf_link* link = bpf_program__attach_uprobe_opts(prog, -1, binary_path.c_str(), offset, &opts);
+    if (!link) return ErrnoError("attach uprobe " + binary_path + "+" + std::to_string(offset));
+    probes->links_.push_back(link);
+    return Ok();
+  };
+  // RET sites first: a handler entered after its entry probe exists must
+  // find its return probed too.
+  for (uint64_t offset : return_offsets) GOLENS_TRY_VOID(attach(skel_->progs.golens_http_return, offset));
+  GOLENS_TRY_VOID(attach(skel_->progs.golens_http_enter, entry_offset));
+  return probes;
 }
 
 void BpfSampler::Stop() {

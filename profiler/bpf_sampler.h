@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <memory>
 #include <span>
 #include <vector>
@@ -31,6 +32,7 @@ struct SamplerOptions {
   bool kernel_stacks = true;
   bool goroutine_ids = true;
   bool labels = true;  // copy pprof labels into each sample
+  bool spans = false;  // HTTP handler spans (uprobes attached per binary)
   size_t ringbuf_bytes = 0;  // 0 = sized from CPU count and rate (half a second of samples)
   // Inode of golens's PID namespace when it is not the initial one (0 = the
   // initial one): BPF then keys targets by the pids golens sees.
@@ -74,6 +76,23 @@ class BpfSampler {
 
   // Counters summed over CPUs.
   Metrics ReadMetrics() const;
+  // The HTTP span probes on one binary (entry and RET sites of
+  // net/http.serverHandler.ServeHTTP), for every process running it; they
+  // stay while the returned object lives.
+  class Probes {
+   public:
+    ~Probes();
+    Probes(const Probes&) = delete;
+    Probes& operator=(const Probes&) = delete;
+
+   private:
+    friend class BpfSampler;
+    Probes() = default;
+    std::vector<bpf_link*> links_;
+  };
+  Result<std::unique_ptr<Probes>> AttachHttpProbes(const std::string& binary_path, uint64_t entry_offset,
+                                                   const std::vector<uint64_t>& return_offsets);
+
   // Whether munmap is tracked (needs the syscalls tracepoint).
   bool tracks_munmap() const { return tracks_munmap_; }
 

@@ -1,6 +1,6 @@
 // golens record (--pid PID [--pid PID ...] [--children] | -- CMD [ARGS...] [--no-children])
 //               [--duration D] [--hz 99] [-o cpu.pb.gz] [--svg flame.svg]
-//               [--per-goroutine] [--no-kernel] [--no-labels]
+//               [--per-goroutine] [--no-kernel] [--no-labels] [--spans [--spans-out F]]
 //
 // The command layer over profiler::Session: flags, signals, the launched
 // command, output files, messages and the exit status. Launch mode behaves
@@ -9,6 +9,7 @@
 // is given, its children are recorded too, and golens exits with its status.
 #include <CLI/CLI.hpp>
 #include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -32,6 +33,7 @@
 #include "profiler/process_launcher.h"
 #include "profiler/process_source.h"
 #include "profiler/session.h"
+#include "profiler/spans.h"
 #include "web/flamegraph.h"
 
 namespace golens::cli {
@@ -53,6 +55,8 @@ struct RecordFlags {
   bool per_goroutine = false;
   bool no_kernel = false;
   bool no_labels = false;
+  bool spans = false;
+  std::string spans_out;
   bool children = false;
   bool no_children = false;
 };
@@ -171,7 +175,8 @@ Result<void> ValidateFlags(const RecordFlags& f) {
   if (f.children && f.no_children) return Usage("--children and --no-children contradict each other");
   if (f.children && !f.command.empty()) return Usage("--children is for --pid; -- CMD follows children unless --no-children");
   if (f.no_children && f.command.empty()) return Usage("--no-children is for -- CMD; --pid follows children only with --children");
-  if (!f.command.empty() && (f.output == "-" || f.svg == "-")) {
+  if (!f.spans_out.empty() && !f.spans) return Usage("--spans-out needs --spans");
+  if (!f.command.empty() && (f.output == "-" || f.svg == "-" || f.spans_out == "-")) {
     return Usage("-o - / --svg - would mix the profile into the command's stdout; name a file");
   }
   return Ok();
@@ -194,9 +199,12 @@ Result<Outcome> Record(const RecordFlags& flags) {
   }
 
   // Outputs first: an unwritable or clashing path fails before anything starts.
-  GOLENS_TRY_VOID(pprof::CheckOutputsDistinct({flags.output, flags.svg}));
+  if (auto distinct = pprof::CheckOutputsDistinct({flags.output, flags.svg, flags.spans_out}); !distinct.ok()) {
+    return distinct.error().Context("-o, --svg and --spans-out");
+  }
   GOLENS_TRY_VOID(pprof::CheckWritable(flags.output));
   if (!flags.svg.empty()) GOLENS_TRY_VOID(pprof::CheckWritable(flags.svg));
+  if (!flags.spans_out.empty()) GOLENS_TRY_VOID(pprof::CheckWritable(flags.spans_out));
   GOLENS_TRY_VOID(profiler::CheckSamplingCapabilities());
   GOLENS_TRY(std::vector<pid_t> pids, ResolvePids(flags.pids));
 
@@ -205,6 +213,8 @@ Result<Outcome> Record(const RecordFlags& flags) {
   options.kernel_stacks = !flags.no_kernel;
   options.attributes.goroutine = flags.per_goroutine;
   options.attributes.labels = !flags.no_labels;
+  options.spans = flags.spans;
+  options.attributes.spans = flags.spans;
   // Debugging knob (and how the tests provoke drops): ring buffer size in
   // bytes, a power of two multiple of the page size.
   if (const char* bytes = std::getenv("GOLENS_RINGBUF_BYTES")) {
@@ -293,8 +303,12 @@ Result<Outcome> Record(const RecordFlags& flags) {
     }
     std::this_thread::sleep_for(wait);
   }
-  session->Stop();
+  // The recording's length and the targets' CPU are taken now, before the
+  // session drains what is left (that takes a moment, not recorded time).
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  std::vector<double> cpu_after;
+  for (pid_t pid : pids) cpu_after.push_back(ProcessCpuSeconds(pid));
+  session->Stop();
   GOLENS_LOG(kInfo) << "recording stopped (" << stop_reason << "), writing the profile";
 
   Outcome outcome;
@@ -305,8 +319,7 @@ Result<Outcome> Record(const RecordFlags& flags) {
     target_cpu = child->cpu_seconds();
   } else {
     for (size_t i = 0; i < pids.size(); ++i) {
-      double after = ProcessCpuSeconds(pids[i]);
-      if (after >= 0 && cpu_before[i] >= 0) target_cpu += after - cpu_before[i];
+      if (cpu_after[i] >= 0 && cpu_before[i] >= 0) target_cpu += cpu_after[i] - cpu_before[i];
     }
   }
 
@@ -329,7 +342,7 @@ Result<Outcome> Record(const RecordFlags& flags) {
   // A target that used CPU but left no sample: say so, with the likely reason.
   const double expected = target_cpu * flags.hz;
   if (snapshot.samples == 0 && expected >= 3) {
-    GOLENS_LOG(kWarn) << "no samples, although the target" << (launch ? "" : "s") << " used "
+    GOLENS_LOG(kWarn) << "no samples, although the target" << (launch || pids.size() == 1 ? "" : "s") << " used "
                       << FormatSeconds(target_cpu) << " of CPU (~" << static_cast<int>(expected)
                       << " samples expected at " << flags.hz
                       << " Hz); likely reasons: the perf events were not delivered (a virtual machine"
@@ -356,6 +369,23 @@ Result<Outcome> Record(const RecordFlags& flags) {
       written.push_back(flags.svg);
     } else {
       GOLENS_LOG(kError) << "flame graph not written: " << w.error().message;
+      ++failed;
+    }
+  }
+
+  if (!flags.spans_out.empty()) {
+    // CLOCK_MONOTONIC (bpf_ktime_get_ns) -> Unix time, for start_unix_nanos.
+    timespec mono{}, real{};
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    clock_gettime(CLOCK_REALTIME, &real);
+    int64_t offset = (static_cast<int64_t>(real.tv_sec) - mono.tv_sec) * 1000000000LL + (real.tv_nsec - mono.tv_nsec);
+    std::string jsonl;
+    std::vector<profiler::FinishedSpan> spans = session->TakeSpans();
+    for (const auto& span : spans) jsonl += profiler::SpanJson(span, offset) + "\n";
+    if (auto w = pprof::WriteOutputFile(flags.spans_out, jsonl); w.ok()) {
+      written.push_back(flags.spans_out + " (" + std::to_string(spans.size()) + " spans)");
+    } else {
+      GOLENS_LOG(kError) << "spans not written: " << w.error().message;
       ++failed;
     }
   }
@@ -392,6 +422,10 @@ void RegisterRecordCommand(CLI::App& app, int* exit_code) {
   cmd->add_flag("--per-goroutine", flags->per_goroutine,
                 "Keep samples apart per goroutine (numeric label 'goroutine')");
   cmd->add_flag("--no-kernel", flags->no_kernel, "Leave out kernel stacks");
+  cmd->add_flag("--spans", flags->spans,
+                "Zero-code HTTP spans: samples inside net/http handlers carry trace_id, span_id, "
+                "http.method and http.path (uprobes on the handler dispatch)");
+  cmd->add_option("--spans-out", flags->spans_out, "With --spans: one JSON line per finished request");
   cmd->add_flag("--no-labels", flags->no_labels,
                 "Leave out the goroutines' pprof labels (copied into every sample by default)");
   cmd->add_option("command", flags->command, "Command to start and profile, after --");

@@ -1,6 +1,9 @@
 #include "profiler/go_binary_info.h"
 
+#include "profiler/function_frame.h"
 #include "profiler/go_tls.h"
+
+#include <algorithm>
 #include "symbolizer/symbolizer.h"
 
 namespace golens::profiler {
@@ -28,6 +31,22 @@ GoBinaryInfo AnalyzeGoBinary(const symbolizer::Binary& binary) {
     info.tls_offset = *tls;
     info.tls_detected = true;
   }
+  // Swiss tables by their package; bucket maps otherwise (Go <= 1.23, or
+  // 1.24/1.25 built with GOEXPERIMENT=noswissmap).
+  info.swiss_maps = !binary.FindSymbolsWithPrefix("internal/runtime/maps.").empty();
+  if (auto serve = binary.FindSymbol("net/http.serverHandler.ServeHTTP"); serve && serve->size > 0) {
+    size_t size = static_cast<size_t>(std::min<uint64_t>(serve->size, 1 << 16));
+    std::span<const uint8_t> code = binary.ReadVaddr(serve->vaddr, size);
+    auto entry = binary.VaddrToFileOffset(serve->vaddr);
+    if (code.size() == size && entry) {
+      FunctionFrameInfo frame = AnalyzeFunctionFrame(code.data(), code.size(), serve->vaddr);
+      info.http.entry_offset = *entry;
+      for (uint64_t ret : frame.returns) {
+        if (auto offset = binary.VaddrToFileOffset(ret)) info.http.return_offsets.push_back(*offset);
+      }
+      info.http.found = !info.http.return_offsets.empty();
+    }
+  }
   return info;
 }
 
@@ -48,6 +67,14 @@ golens_proc_info MakeProcInfo(const GoBinaryInfo& info) {
   p.m_g0 = info.offsets->m_g0;
   p.m_curg = info.offsets->m_curg;
   p.m_gsignal = info.offsets->m_gsignal;
+  if (info.swiss_maps) p.flags |= GOLENS_PROC_SWISS_MAPS;
+  if (info.http.found) {
+    HttpOffsets http;
+    p.request_method = http.request_method;
+    p.request_url = http.request_url;
+    p.request_header = http.request_header;
+    p.url_path = http.url_path;
+  }
   return p;
 }
 

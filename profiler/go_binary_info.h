@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "bpf/abi.h"
 #include "profiler/go_offsets.h"
@@ -26,8 +27,26 @@ struct GoBinaryInfo {
   int64_t tls_offset = -8;
   bool tls_detected = false;           // false: the -8 default was used
   std::string go_features_off_reason;  // "" when goroutine ids are on
+  bool swiss_maps = false;             // maps are Swiss tables (internal/runtime/maps)
+
+  // net/http.serverHandler.ServeHTTP, where the span probes go; found = false
+  // when the program serves no HTTP with net/http.
+  struct HttpProbes {
+    bool found = false;
+    uint64_t entry_offset = 0;              // file offsets of the entry...
+    std::vector<uint64_t> return_offsets;   // ...and of every RET instruction
+  } http;
 
   bool go_features_on() const { return is_go && offsets.has_value(); }
+};
+
+// Struct offsets the span probes read (http.Request, url.URL): the same
+// from Go 1.17 through 1.27 (checked against DWARF of the test fixtures).
+struct HttpOffsets {
+  uint16_t request_method = 0;
+  uint16_t request_url = 16;
+  uint16_t request_header = 56;
+  uint16_t url_path = 56;
 };
 
 // Derives the info from a parsed binary (pclntab, buildinfo, disassembly).

@@ -70,7 +70,9 @@ Result<void> Recorder::ReadProgramLocked(ProcessState& process) {
   const pid_t pid = process.pid();
   GOLENS_TRY(std::string exe, source_->ExePath(pid));
   if (exe.empty()) {
-    return MakeError("pid " + std::to_string(pid) + " has no program to read: a kernel thread, or it has exited",
+    bool zombie = !source_->Alive(pid, process.id().start_ticks) && source_->StartTicks(pid).ok();
+    return MakeError(zombie ? "pid " + std::to_string(pid) + " has exited (a zombie its parent has not reaped)"
+                            : "pid " + std::to_string(pid) + " has no program to read: a kernel thread, or it has exited",
                      ErrorKind::kNotFound);
   }
   RefreshMappingsLocked(process);
@@ -173,6 +175,21 @@ void Recorder::OnRecord(std::span<const uint8_t> record) {
   }
   if (*kind == GOLENS_RECORD_SAMPLE) {
     OnSample(record);
+    return;
+  }
+  if (*kind == GOLENS_RECORD_SPAN) {
+    auto end = DecodeSpanEnd(record);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!end.ok()) {
+      ++stats_.malformed;
+      return;
+    }
+    ++stats_.spans;
+    if (spans_.size() >= kMaxPendingSpans) {
+      ++stats_.spans_dropped;
+      return;
+    }
+    spans_.push_back(MakeFinishedSpan(*end));
     return;
   }
   auto event = DecodeProcEvent(record);
@@ -316,6 +333,13 @@ std::unique_ptr<Interval> Recorder::TakeInterval(int64_t now_wall_ns) {
   next->set_end_wall_ns(now_wall_ns);
   if (first_target_) next->PutFirst(*first_target_);
   return next;
+}
+
+std::vector<FinishedSpan> Recorder::TakeSpans() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<FinishedSpan> out;
+  out.swap(spans_);
+  return out;
 }
 
 void Recorder::CheckLiveness() {

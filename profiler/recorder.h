@@ -27,6 +27,7 @@
 #include "profiler/interval.h"
 #include "profiler/process_source.h"
 #include "profiler/process_state.h"
+#include "profiler/spans.h"
 
 namespace golens::profiler {
 
@@ -51,6 +52,8 @@ struct RecorderStats {
   uint64_t assumed_programs = 0;   // of those, mapped from the exec'd file instead
   uint64_t processes_seen = 0;
   AttributeCounts attributes;      // labels cut, dropped, malformed
+  uint64_t spans = 0;              // finished requests seen
+  uint64_t spans_dropped = 0;      // not kept: kMaxPendingSpans were waiting
   size_t processes_live = 0;
 };
 
@@ -81,6 +84,10 @@ class Recorder {
 
   // The samples since the last call, with the wall-clock end set.
   std::unique_ptr<Interval> TakeInterval(int64_t now_wall_ns);
+  // The HTTP requests (spans) that finished since the last call.
+  std::vector<FinishedSpan> TakeSpans();
+  // At most this many finished spans wait to be taken; more are counted.
+  static constexpr size_t kMaxPendingSpans = 100000;
 
   // Processes whose exit was not seen but which are gone (a lost exit
   // event): marks them gone. Cheap enough for every few seconds.
@@ -116,6 +123,7 @@ class Recorder {
   std::optional<ProcessIdentity> first_target_;  // its executable is mapping[0]
   RecorderStats stats_;
   AttributeSet scratch_attributes_;
+  std::vector<FinishedSpan> spans_;
 };
 
 // now, in ns since the epoch.

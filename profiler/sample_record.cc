@@ -70,6 +70,14 @@ Result<golens_proc_event> DecodeProcEvent(std::span<const uint8_t> bytes) {
   return event;
 }
 
+Result<golens_span_end> DecodeSpanEnd(std::span<const uint8_t> bytes) {
+  if (bytes.size() < sizeof(golens_span_end)) return Malformed("span record too short");
+  golens_span_end end;
+  std::memcpy(&end, bytes.data(), sizeof(end));
+  if (end.header.kind != GOLENS_RECORD_SPAN || end.header.size != sizeof(end)) return Malformed("bad span header");
+  return end;
+}
+
 SampleRecordBuilder::SampleRecordBuilder() {
   head_.header.kind = GOLENS_RECORD_SAMPLE;
   head_.header.version = GOLENS_ABI_VERSION;

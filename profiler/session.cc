@@ -35,6 +35,7 @@ Result<std::unique_ptr<Session>> Session::Create(const SessionOptions& options) 
   sampler.kernel_stacks = options.kernel_stacks;
   sampler.goroutine_ids = true;
   sampler.labels = options.attributes.labels;
+  sampler.spans = options.spans;
   sampler.ringbuf_bytes = options.ringbuf_bytes;
   sampler.pid_namespace_inode = options.translate_pid_namespace ? OwnPidNamespaceInode() : 0;
   Recorder* rec = session->recorder_.get();
@@ -79,10 +80,43 @@ void Session::RemoveTarget(pid_t pid) {
   recorder_->Detach(pid);
 }
 
+bool Session::EnsureHttpProbes(const ProcessState& process) {
+  const auto& binary = process.main_binary();
+  std::erase_if(http_probes_, [](const auto& entry) { return entry.second.binary.expired(); });
+  auto it = http_probes_.find(binary->cache_key());
+  if (it != http_probes_.end()) return it->second.probes != nullptr;
+  const GoBinaryInfo& go = binary->go_info();
+  HttpProbeSet set;
+  set.binary = binary;
+  if (!go.http.found) {
+    GOLENS_LOG(kWarn) << "spans: no net/http server in " << process.exe_path() << " (pid " << process.pid()
+                      << "); its samples carry no spans";
+  } else {
+    // The process's own view of the file: also right for a binary since
+    // replaced or deleted on disk, or in another mount namespace.
+    auto probes = sampler_->AttachHttpProbes("/proc/" + std::to_string(process.pid()) + "/exe",
+                                             go.http.entry_offset, go.http.return_offsets);
+    if (probes.ok()) {
+      set.probes = std::move(probes).value();
+      GOLENS_LOG(kDebug) << "spans: probes on " << process.exe_path() << " (entry and "
+                         << go.http.return_offsets.size() << " RET sites)";
+    } else {
+      GOLENS_LOG(kWarn) << "spans: " << probes.error().message << "; samples of " << process.exe_path()
+                        << " carry no spans";
+    }
+  }
+  bool attached = set.probes != nullptr;
+  http_probes_.emplace(binary->cache_key(), std::move(set));
+  return attached;
+}
+
 void Session::OnProgram(const ProcessState& process) {
   golens_proc_info info{};
   if (process.main_binary()) info = MakeProcInfo(process.main_binary()->go_info());
   if (process.follow_children()) info.flags |= GOLENS_PROC_FOLLOW_CHILDREN;
+  if (options_.spans && process.main_binary() && (info.flags & GOLENS_PROC_GO) && EnsureHttpProbes(process)) {
+    info.flags |= GOLENS_PROC_SPANS;
+  }
   if (auto result = sampler_->SetTarget(process.pid(), info); !result.ok()) {
     GOLENS_LOG(kWarn) << result.error().message;
   }

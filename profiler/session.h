@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -36,7 +37,7 @@ struct SessionOptions {
   bool kernel_stacks = true;
   AttributeOptions attributes;
   size_t ringbuf_bytes = 0;  // 0 = sized from CPU count and rate
-  std::chrono::milliseconds poll_interval{50};
+  std::chrono::milliseconds poll_interval{25};  // also how long Stop() may wait for the drain thread
   // A backstop for lost exit events: how often processes are checked in /proc.
   std::chrono::seconds liveness_interval{5};
   size_t frame_cache_entries = FrameCache::kDefaultMaxEntries;
@@ -44,6 +45,10 @@ struct SessionOptions {
   // Key targets by the pids golens sees when it runs in a PID namespace of
   // its own (containers). Off only to debug (the targets are then missed).
   bool translate_pid_namespace = true;
+  // Zero-code HTTP spans: uprobes on net/http's handler dispatch of every
+  // target binary that has it; samples then carry the request's span
+  // (attributes.spans decides whether it becomes labels).
+  bool spans = false;
 };
 
 struct TargetOptions {
@@ -91,6 +96,8 @@ class Session : private RecorderListener {
   void Stop();
   // The profile of everything since the previous snapshot (or the start).
   Snapshot TakeSnapshot();
+  // The HTTP requests that finished since the last call (with spans on).
+  std::vector<FinishedSpan> TakeSpans() { return recorder_->TakeSpans(); }
 
   size_t live_targets() const { return recorder_->live_processes(); }
   std::vector<ProcessIdentity> live() const { return recorder_->live(); }
@@ -101,6 +108,13 @@ class Session : private RecorderListener {
   void DrainLoop();
   void OnProgram(const ProcessState& process) override;
   void OnGone(const ProcessState& process) override;
+  // Span probes on the process's program; false when it has none.
+  bool EnsureHttpProbes(const ProcessState& process);
+
+  struct HttpProbeSet {
+    std::weak_ptr<BinaryRecord> binary;  // probes go when the binary is forgotten
+    std::unique_ptr<BpfSampler::Probes> probes;
+  };
 
   SessionOptions options_;
   ProcfsSource source_;
@@ -112,6 +126,7 @@ class Session : private RecorderListener {
   FrameCache frames_;
   std::function<void(const ProcessState&)> on_program_;
   std::function<void(const ProcessState&)> on_gone_;
+  std::map<uint64_t, HttpProbeSet> http_probes_;  // by BinaryRecord::cache_key(); the recorder's lock guards it
   std::atomic<bool> stopping_{false};
   std::thread drain_thread_;
   bool started_ = false;

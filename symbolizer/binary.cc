@@ -59,6 +59,7 @@ class BinaryImpl final : public Binary {
   std::optional<uint64_t> FileOffsetToVaddr(uint64_t file_offset) const override {
     return elf_->OffsetToVaddr(file_offset);
   }
+  std::optional<uint64_t> VaddrToFileOffset(uint64_t vaddr) const override { return elf_->VaddrToOffset(vaddr); }
   bool has_symbols() const override { return pclntab_.has_value() || symbols_.size() > 0; }
   std::optional<Symbol> FindSymbol(std::string_view name) const override;
   std::optional<Symbol> FunctionContaining(uint64_t vaddr) const override;

@@ -137,6 +137,9 @@ class Binary {
 
   // File offset -> ELF vaddr through the PT_LOAD that contains it.
   virtual std::optional<uint64_t> FileOffsetToVaddr(uint64_t file_offset) const = 0;
+  // ELF vaddr -> file offset through the PT_LOAD that contains it (where a
+  // uprobe on that instruction attaches). Default: unknown.
+  virtual std::optional<uint64_t> VaddrToFileOffset(uint64_t) const { return std::nullopt; }
   // Function by exact name: Go pclntab functions first, then .symtab/.dynsym.
   // (The first call builds a name index; later calls are hash lookups.)
   virtual std::optional<Symbol> FindSymbol(std::string_view name) const = 0;

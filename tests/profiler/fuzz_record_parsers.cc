@@ -65,6 +65,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         }
       }
       (void)DecodeProcEvent(record);
+      (void)DecodeSpanEnd(record);
       break;
     }
   }

@@ -191,8 +191,10 @@ class BusyFixture {
   bool ready_ = false;
 };
 
-// A process forked here whose stdio the test wires itself. Killed (its whole
-// process group: it is made a group leader) and reaped when the test ends.
+// A process forked here whose stdio the test wires itself, made a process
+// group leader. It is reaped only when the test ends, after SIGKILL to its
+// whole group (golens and any command it started): until then the leader is
+// at least a zombie, so the group id cannot have been reused by others.
 class Child {
  public:
   // stdin from /dev/null; stdout to `stdout_fd`, stderr to `stderr_fd`
@@ -211,27 +213,30 @@ class Child {
       execv(args[0], args.data());
       _exit(127);
     }
-    if (pid_ > 0) setpgid(pid_, pid_);  // also here: no race with a kill below
+    if (pid_ > 0) setpgid(pid_, pid_);  // also here: no race with the kill below
   }
   ~Child() {
-    if (pid_ > 0) {
-      if (!status_) kill(-pid_, SIGKILL);  // the group: golens and the command it started
-      if (!status_) Wait(10s);
-      kill(-pid_, SIGKILL);  // whatever of the group outlived its leader
-    }
+    if (pid_ <= 0) return;
+    kill(-pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
   }
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
 
   pid_t pid() const { return pid_; }
-  // The raw wait status, nullopt on timeout.
+  // The exit as a wait status (WIFEXITED, ...), nullopt on timeout. Does
+  // not reap (WNOWAIT): see above.
   std::optional<int> Wait(std::chrono::milliseconds timeout) {
     if (status_) return status_;
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (true) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        status_ = status;
+      siginfo_t info{};
+      if (waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid_) {
+        if (info.si_code == CLD_EXITED) {
+          status_ = (info.si_status & 0xff) << 8;
+        } else {
+          status_ = (info.si_status & 0x7f) | (info.si_code == CLD_DUMPED ? 0x80 : 0);
+        }
         return status_;
       }
       if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;

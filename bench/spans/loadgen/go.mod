@@ -1,0 +1,3 @@
+module golens.bench/loadgen
+
+go 1.21
