@@ -12,12 +12,14 @@
 #include <map>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "pprof/profile.h"
 #include "profiler/cpu_profile.h"
 #include "profiler/recorder.h"
 #include "profiler/sample_record.h"
+#include "profiler/spans.h"
 
 namespace golens::profiler {
 namespace {
@@ -365,6 +367,105 @@ TEST_F(RecorderTest, MalformedRecordsAreCountedNotTrusted) {
   r.OnRecord({raw, bytes.size()});
   EXPECT_EQ(r.stats().malformed, 4u);
   EXPECT_EQ(r.stats().samples, 0u);
+}
+
+// The bytes BPF writes for a label section (bpf/abi.h).
+std::vector<uint8_t> LabelSection(const std::vector<std::tuple<std::string, std::string, uint8_t>>& labels,
+                                  uint16_t total) {
+  std::vector<uint8_t> out(sizeof(golens_labels));
+  golens_labels head{static_cast<uint16_t>(labels.size()), total, 0};
+  std::memcpy(out.data(), &head, sizeof(head));
+  for (const auto& [key, value, flags] : labels) {
+    golens_label l{static_cast<uint8_t>(key.size()), static_cast<uint8_t>(value.size()), flags, 0};
+    const auto* raw = reinterpret_cast<const uint8_t*>(&l);
+    out.insert(out.end(), raw, raw + sizeof(l));
+    out.insert(out.end(), key.begin(), key.end());
+    out.insert(out.end(), value.begin(), value.end());
+  }
+  return out;
+}
+
+TEST_F(RecorderTest, LabelAndSpanSectionsBecomeLabelsInOnePlace) {
+  proc_.Run(100, 5000, kProgramA);
+  Recorder r({}, &proc_, &binaries_);
+  ASSERT_TRUE(r.Attach(100, false).ok());
+  auto labels = LabelSection({{"worker", "alpha", 0}, {"long", "vvvv", GOLENS_LABEL_VALUE_CUT}}, 40);
+  golens_span span{};
+  span.span_id = 0x0123456789abcdefull;
+  std::snprintf(span.traceparent, sizeof span.traceparent, "%s",
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  span.flags = GOLENS_SPAN_HAS_TRACEPARENT;
+  std::memcpy(span.method, "GET", 3);
+  span.method_len = 3;
+  std::memcpy(span.path, "/work", 5);
+  span.path_len = 5;
+  SampleRecordBuilder b;
+  b.head().tgid = 100;
+  b.head().start_ns = TicksToNanos(5000);
+  b.User({heavy_ + 4});
+  b.Section(GOLENS_SECTION_LABELS, 0, labels);
+  b.Section(GOLENS_SECTION_SPAN, 0, {reinterpret_cast<const uint8_t*>(&span), sizeof(span)});
+  r.OnRecord(b.bytes());
+  pprof::Profile p = BuildCpuProfile(*r.TakeInterval(WallClockNanos()), {});
+  ASSERT_EQ(p.samples.size(), 1u);
+  std::map<std::string, std::string> str;
+  std::map<std::string, int64_t> num;
+  for (const auto& l : p.samples[0].labels) {
+    if (l.str.empty()) {
+      num[l.key] = l.num;
+    } else {
+      str[l.key] = l.str;
+    }
+  }
+  EXPECT_EQ(str["worker"], "alpha");
+  EXPECT_EQ(str["long"], std::string("vvvv") + kCutMarker);
+  EXPECT_EQ(num[kLabelsDroppedKey], 38);
+  EXPECT_EQ(str["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(str["span_id"], "efcdab8967452301");  // the id's bytes in memory order
+  EXPECT_EQ(str["http.method"], "GET");
+  EXPECT_EQ(str["http.path"], "/work");
+  EXPECT_EQ(r.stats().attributes.labels_cut, 1u);
+  EXPECT_EQ(r.stats().attributes.labels_dropped, 38u);
+
+  // A malformed label section loses the labels, not the sample.
+  SampleRecordBuilder bad;
+  bad.head().tgid = 100;
+  bad.head().start_ns = TicksToNanos(5000);
+  bad.User({heavy_ + 4});
+  labels.resize(labels.size() - 2);
+  bad.Section(GOLENS_SECTION_LABELS, 0, labels);
+  r.OnRecord(bad.bytes());
+  EXPECT_EQ(r.stats().attributes.labels_malformed, 1u);
+  EXPECT_EQ(r.stats().samples, 2u);
+}
+
+TEST(Spans, TraceparentRulesOfW3cTraceContext) {
+  golens_span span{};
+  for (int i = 0; i < 16; ++i) span.trace_id[i] = static_cast<uint8_t>(i);
+  span.flags = GOLENS_SPAN_HAS_TRACEPARENT;
+  auto ids = [&](const char* header) {
+    std::snprintf(span.traceparent, sizeof span.traceparent, "%s", header);
+    return DecodeSpanIds(span);
+  };
+  EXPECT_EQ(ids("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").parent_span_id, "00f067aa0ba902b7");
+  // Invalid: upper case, all-zero ids, wrong version or shape -> a fresh trace.
+  for (const char* bad : {"00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+                          "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+                          "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+                          "00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}) {
+    SpanIds got = ids(bad);
+    EXPECT_EQ(got.trace_id, "000102030405060708090a0b0c0d0e0f") << bad;
+    EXPECT_EQ(got.parent_span_id, "") << bad;
+  }
+  FinishedSpan f;
+  f.ids = ids("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  f.path = "/\xff\"quoted\"";
+  f.start_ktime_ns = 100;
+  f.end_ktime_ns = 350;
+  std::string json = SpanJson(f, 1000);
+  EXPECT_NE(json.find("\"start_unix_nanos\":1100"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"duration_nanos\":250"), std::string::npos) << json;
+  EXPECT_NE(json.find("\\\"quoted\\\""), std::string::npos) << json;  // escaped, and invalid UTF-8 replaced
 }
 
 TEST(SampleRecord, SectionsRoundTripAndUnknownKindsAreSkipped) {
