@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "profiler/base/scoped_fd.h"
+#include "profiler/process_source.h"
 
 namespace golens::profiler {
 
@@ -41,7 +42,7 @@ Result<std::vector<symbolizer::Mapping>> FixedAddressMappings(const std::string&
     m.file_offset = ph.p_offset & ~(kPage - 1);
     m.perms = "r-xp";
     m.inode = st.st_ino;
-    m.dev = std::to_string(major(st.st_dev)) + ":" + std::to_string(minor(st.st_dev));
+    m.dev = DeviceName(st.st_dev);
     m.path = path;
     out.push_back(m);
   }

@@ -3,13 +3,22 @@
 #include "profiler/fixed_mappings.h"
 
 #include <signal.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
 namespace golens::profiler {
+
+std::string DeviceName(dev_t dev) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%02x:%02x", major(dev), minor(dev));
+  return buf;
+}
 
 uint64_t ClockTicksPerSecond() {
   static const uint64_t ticks = [] {
@@ -76,7 +85,16 @@ Result<std::vector<symbolizer::Mapping>> ProcfsSource::Mappings(pid_t pid) {
 }
 
 Result<std::shared_ptr<const symbolizer::Binary>> ProcfsSource::OpenBinary(pid_t pid, const symbolizer::Mapping& mapping) {
-  return cache_.GetForMapping(pid, mapping);
+  auto binary = cache_.GetForMapping(pid, mapping);
+  if (binary.ok() || mapping.path.empty() || mapping.path[0] != '/') return binary;
+  // The process is gone (its map_files with it): the file at the path is
+  // still the one it mapped when device and inode agree.
+  struct stat st {};
+  if (stat(mapping.path.c_str(), &st) != 0 || st.st_ino != mapping.inode ||
+      mapping.dev != DeviceName(st.st_dev)) {
+    return binary;
+  }
+  return cache_.GetForPath(mapping.path);
 }
 
 Result<std::shared_ptr<const symbolizer::Binary>> ProcfsSource::OpenPath(const std::string& path) {

@@ -54,6 +54,9 @@ class ProcfsSource : public ProcessSource {
   symbolizer::BinaryCache cache_;
 };
 
+// A device as /proc/PID/maps names it ("fd:01", hex major:minor).
+std::string DeviceName(dev_t dev);
+
 // Clock ticks per second for start times (sysconf(_SC_CLK_TCK)).
 uint64_t ClockTicksPerSecond();
 // Boot-time nanoseconds (BPF's start_boottime) -> clock ticks, as /proc does.
