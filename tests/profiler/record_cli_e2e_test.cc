@@ -729,5 +729,48 @@ TEST(RecordCli, PidOfAnotherUsersProcessWithoutPtrace) {
   EXPECT_FALSE(std::filesystem::exists(out)) << "a refused run wrote " << out;
 }
 
+
+// --pid records the given processes only; --children adds what they fork
+// from then on (here a shell that starts the native fixture a moment later).
+TEST(RecordCli, PidChildrenOnlyWhenAsked) {
+  for (bool children : {false, true}) {
+    SCOPED_TRACE(children ? "--children" : "without --children");
+    Subprocess shell({"/bin/sh", "-c", "echo ready; sleep 0.7; \"$0\" 1.0; sleep 0.3", Fixture("native")});
+    ASSERT_TRUE(shell.WaitForOutput("ready", 10s));
+    std::string out = TempDir() + (children ? "/children.pb.gz" : "/nochildren.pb.gz");
+    std::vector<std::string> argv = {kGolens, "record", "--pid", std::to_string(shell.pid()), "--duration", "10s",
+                                     "-o", out};
+    if (children) argv.push_back("--children");
+    CommandResult r = RunCommand(argv, 60s);
+    ASSERT_EQ(r.exit_code, 0) << Describe(r);
+    std::string error;
+    auto p = ReadProfile(out, &error);
+    ASSERT_TRUE(p) << error;
+    int64_t native = 0;
+    pprof::ProfileIndex index(*p);
+    for (const auto& s : p->samples) {
+      for (uint64_t id : s.location_ids) {
+        const pprof::Location* loc = index.location(id);
+        bool hit = false;
+        for (const auto& line : loc ? loc->lines : std::vector<pprof::Line>{}) {
+          if (index.function(line.function_id)->name == "burn_native") hit = true;
+        }
+        if (hit) {
+          native += s.values[0];
+          break;
+        }
+      }
+    }
+    if (children) {
+      EXPECT_GT(native, 40) << "the shell's child is recorded with --children\n" << Comments(*p);
+    } else {
+      EXPECT_EQ(native, 0) << "without --children only the shell is recorded\n" << Comments(*p);
+    }
+    // Recording ends when the named process (and with --children, its
+    // children) have exited: well before --duration.
+    EXPECT_NE(r.err.find("all targets exited"), std::string::npos) << r.err;
+  }
+}
+
 }  // namespace
 }  // namespace golens
