@@ -9,6 +9,19 @@ std::optional<uint64_t> MappingRecord::Vaddr(uint64_t address) const {
   return binary->binary().FileOffsetToVaddr(address - start + file_offset);
 }
 
+std::shared_ptr<const MappingRecord> MakeMappingRecord(const symbolizer::Mapping& m,
+                                                       std::shared_ptr<BinaryRecord> binary) {
+  auto record = std::make_shared<MappingRecord>();
+  record->start = m.start;
+  record->end = m.end;
+  record->file_offset = m.file_offset;
+  record->inode = m.inode;
+  record->dev = m.dev;
+  record->path = m.path;
+  record->binary = std::move(binary);
+  return record;
+}
+
 const std::shared_ptr<const MappingRecord>* ProcessState::Find(uint64_t address) const {
   if (last_found_ < mappings_.size() && mappings_[last_found_]->Contains(address)) return &mappings_[last_found_];
   auto it = std::upper_bound(mappings_.begin(), mappings_.end(), address,

@@ -39,6 +39,9 @@ struct MappingRecord {
   std::optional<uint64_t> Vaddr(uint64_t address) const;
 };
 
+std::shared_ptr<const MappingRecord> MakeMappingRecord(const symbolizer::Mapping& m,
+                                                       std::shared_ptr<BinaryRecord> binary);
+
 struct ProcessIdentity {
   pid_t pid = 0;
   uint64_t start_ticks = 0;  // clock ticks since boot

@@ -117,22 +117,16 @@ void Recorder::RefreshMappingsLocked(ProcessState& process) {
 }
 
 std::shared_ptr<const MappingRecord> Recorder::NewMappingLocked(pid_t pid, const symbolizer::Mapping& m) {
-  auto record = std::make_shared<MappingRecord>();
-  record->start = m.start;
-  record->end = m.end;
-  record->file_offset = m.file_offset;
-  record->inode = m.inode;
-  record->dev = m.dev;
-  record->path = m.path;
+  std::shared_ptr<BinaryRecord> binary;
   if ((!m.path.empty() && m.path[0] == '/') || m.path == "[vdso]") {
-    auto binary = source_->OpenBinary(pid, m);
-    if (binary.ok()) {
-      record->binary = binaries_->Get(*binary);
+    auto opened = source_->OpenBinary(pid, m);
+    if (opened.ok()) {
+      binary = binaries_->Get(*opened);
     } else {
-      GOLENS_LOG(kDebug) << "pid " << pid << ": " << binary.error().message;
+      GOLENS_LOG(kDebug) << "pid " << pid << ": " << opened.error().message;
     }
   }
-  return record;
+  return MakeMappingRecord(m, std::move(binary));
 }
 
 Result<void> Recorder::AssumeProgramLocked(ProcessState& process, const std::string& path) {
@@ -140,17 +134,7 @@ Result<void> Recorder::AssumeProgramLocked(ProcessState& process, const std::str
   GOLENS_TRY(auto binary, source_->OpenPath(path));
   auto record = binaries_->Get(binary);
   std::vector<std::shared_ptr<const MappingRecord>> mappings;
-  for (const symbolizer::Mapping& m : maps) {
-    auto mapping = std::make_shared<MappingRecord>();
-    mapping->start = m.start;
-    mapping->end = m.end;
-    mapping->file_offset = m.file_offset;
-    mapping->inode = m.inode;
-    mapping->dev = m.dev;
-    mapping->path = m.path;
-    mapping->binary = record;
-    mappings.push_back(std::move(mapping));
-  }
+  for (const symbolizer::Mapping& m : maps) mappings.push_back(MakeMappingRecord(m, record));
   process.SetMappings(std::move(mappings));
   process.SetProgram(path, record);
   // Nothing more to learn from /proc: the process is gone.
