@@ -45,6 +45,7 @@
 
 #include "pprof/profile.h"
 #include "pprof/profile_io.h"
+#include "tests/profiler/e2e_util.h"
 #include "tests/profiler/subprocess.h"
 
 namespace golens {
@@ -55,24 +56,12 @@ using testing::CommandResult;
 using testing::RunCommand;
 using testing::Subprocess;
 
-std::string GolensBinary() {
-  const char* override_path = std::getenv("GOLENS_TEST_BINARY");
-  return override_path && *override_path ? override_path : GOLENS_BINARY;
-}
-const std::string kGolens = GolensBinary();
+const std::string kGolens = testing::GolensUnderTest(GOLENS_BINARY);
 const std::string kFixtures = GOLENS_FIXTURES;
 
 std::string Fixture(const std::string& name) { return kFixtures + "/" + name; }
 
-std::string TempDir() {
-  static std::string dir = [] {
-    char tmpl[] = "/tmp/golens-record-cli-e2e-XXXXXX";
-    char* d = mkdtemp(tmpl);
-    if (d) chmod(d, 0755);  // the setpriv test runs golens as nobody below it
-    return std::string(d ? d : "/tmp");
-  }();
-  return dir;
-}
+std::string TempDir() { return testing::ScratchDir(); }
 
 std::string MakeDir(const std::string& name) {
   std::string dir = TempDir() + "/" + name;
@@ -80,14 +69,6 @@ std::string MakeDir(const std::string& name) {
   return dir;
 }
 
-class ScratchCleanup : public ::testing::Environment {
- public:
-  void TearDown() override {
-    std::error_code ignored;
-    if (TempDir() != "/tmp") std::filesystem::remove_all(TempDir(), ignored);
-  }
-};
-const auto* const kScratchCleanup = ::testing::AddGlobalTestEnvironment(new ScratchCleanup);
 
 double SecondsSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

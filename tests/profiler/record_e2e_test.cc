@@ -33,6 +33,7 @@
 
 #include "pprof/profile.h"
 #include "pprof/profile_io.h"
+#include "tests/profiler/e2e_util.h"
 #include "tests/profiler/subprocess.h"
 
 namespace golens {
@@ -43,29 +44,13 @@ using testing::CommandResult;
 using testing::RunCommand;
 using testing::Subprocess;
 
-const std::string kGolens = GOLENS_BINARY;
+const std::string kGolens = testing::GolensUnderTest(GOLENS_BINARY);
 const std::string kFixtures = GOLENS_FIXTURES;
 
 std::string Fixture(const std::string& name) { return kFixtures + "/" + name; }
 
-std::string TempDir() {
-  static std::string dir = [] {
-    char tmpl[] = "/tmp/golens-record-e2e-XXXXXX";
-    char* d = mkdtemp(tmpl);
-    return std::string(d ? d : "/tmp");
-  }();
-  return dir;
-}
+std::string TempDir() { return testing::ScratchDir(); }
 
-// Removes the scratch directory when the test binary ends.
-class ScratchCleanup : public ::testing::Environment {
- public:
-  void TearDown() override {
-    std::error_code ignored;
-    if (TempDir() != "/tmp") std::filesystem::remove_all(TempDir(), ignored);
-  }
-};
-const auto* const kScratchCleanup = ::testing::AddGlobalTestEnvironment(new ScratchCleanup);
 
 // utime + stime of a process, in seconds.
 double CpuSeconds(pid_t pid) {

@@ -14,6 +14,7 @@
 
 #include "pprof/profile.h"
 #include "pprof/profile_io.h"
+#include "tests/profiler/e2e_util.h"
 #include "tests/profiler/subprocess.h"
 
 namespace golens {
@@ -24,26 +25,11 @@ using testing::CommandResult;
 using testing::RunCommand;
 using testing::Subprocess;
 
-const std::string kGolens = GOLENS_BINARY;
+const std::string kGolens = testing::GolensUnderTest(GOLENS_BINARY);
 const std::string kFixtures = GOLENS_FIXTURES;
 
-std::string TempDir() {
-  static std::string dir = [] {
-    char tmpl[] = "/tmp/golens-labels-e2e-XXXXXX";
-    char* d = mkdtemp(tmpl);
-    return std::string(d ? d : "/tmp");
-  }();
-  return dir;
-}
+std::string TempDir() { return testing::ScratchDir(); }
 
-class ScratchCleanup : public ::testing::Environment {
- public:
-  void TearDown() override {
-    std::error_code ignored;
-    if (TempDir() != "/tmp") std::filesystem::remove_all(TempDir(), ignored);
-  }
-};
-const auto* const kScratchCleanup = ::testing::AddGlobalTestEnvironment(new ScratchCleanup);
 
 std::string Label(const pprof::Sample& s, const std::string& key) {
   for (const auto& l : s.labels)

@@ -43,6 +43,7 @@
 
 #include "pprof/profile.h"
 #include "pprof/profile_io.h"
+#include "tests/profiler/e2e_util.h"
 #include "tests/profiler/subprocess.h"
 
 namespace golens {
@@ -53,24 +54,13 @@ using testing::CommandResult;
 using testing::RunCommand;
 using testing::Subprocess;
 
-std::string GolensBinary() {
-  const char* override_path = std::getenv("GOLENS_TEST_BINARY");
-  return override_path && *override_path ? override_path : GOLENS_BINARY;
-}
-const std::string kGolens = GolensBinary();
+const std::string kGolens = testing::GolensUnderTest(GOLENS_BINARY);
 const std::string kFixtures = GOLENS_FIXTURES;
 const std::string kGo = GO_EXECUTABLE;
 
 std::string Fixture(const std::string& name) { return kFixtures + "/" + name; }
 
-std::string TempDir() {
-  static std::string dir = [] {
-    char tmpl[] = "/tmp/golens-record-tree-e2e-XXXXXX";
-    char* d = mkdtemp(tmpl);
-    return std::string(d ? d : "/tmp");
-  }();
-  return dir;
-}
+std::string TempDir() { return testing::ScratchDir(); }
 
 // A fresh directory under TempDir().
 std::string MakeDir(const std::string& name) {
