@@ -566,7 +566,9 @@ int golens_http_return(struct pt_regs *ctx) {
     e->tgid = key.tgid;
     e->reserved = 0;
     __builtin_memcpy(&e->span, span, sizeof(*span));
-    bpf_ringbuf_submit(e, 0);
+    /* Like samples: no wakeup per request (a cross-CPU wakeup would cost the
+     * server more than the probes); the reader drains on its interval. */
+    bpf_ringbuf_submit(e, wakeup_flags());
     count(GOLENS_METRIC_SPAN_ENDED);
   } else {
     count(GOLENS_METRIC_SPAN_LOST);
