@@ -68,7 +68,15 @@ Result<std::shared_ptr<const ProcessState>> Session::AddTarget(pid_t pid, const 
 Result<void> Session::AddLaunchedTarget(pid_t pid, const std::string& executable, const TargetOptions& options) {
   golens_proc_info info{};
   auto binary = source_.OpenPath(executable);
-  if (binary.ok()) info = MakeProcInfo(binaries_.Get(*binary)->go_info());
+  if (binary.ok()) {
+    auto record = binaries_.Get(*binary);
+    info = MakeProcInfo(record->go_info());
+    // Probes before the exec: the program may serve its first request at once.
+    if (options_.spans && (info.flags & GOLENS_PROC_GO) && EnsureHttpProbes(record, executable, executable)) {
+      info.flags |= GOLENS_PROC_SPANS;
+    }
+    launched_programs_.push_back(std::move(record));
+  }
   info.flags |= GOLENS_PROC_PENDING_EXEC;
   if (options.follow_children) info.flags |= GOLENS_PROC_FOLLOW_CHILDREN;
   GOLENS_TRY_VOID(recorder_->ExpectExec(pid, options.follow_children));
@@ -80,8 +88,9 @@ void Session::RemoveTarget(pid_t pid) {
   recorder_->Detach(pid);
 }
 
-bool Session::EnsureHttpProbes(const ProcessState& process) {
-  const auto& binary = process.main_binary();
+bool Session::EnsureHttpProbes(const std::shared_ptr<BinaryRecord>& binary, const std::string& path,
+                               const std::string& exe) {
+  std::lock_guard<std::mutex> lock(probes_mu_);
   std::erase_if(http_probes_, [](const auto& entry) { return entry.second.binary.expired(); });
   auto it = http_probes_.find(binary->cache_key());
   if (it != http_probes_.end()) return it->second.probes != nullptr;
@@ -89,20 +98,15 @@ bool Session::EnsureHttpProbes(const ProcessState& process) {
   HttpProbeSet set;
   set.binary = binary;
   if (!go.http.found) {
-    GOLENS_LOG(kWarn) << "spans: no net/http server in " << process.exe_path() << " (pid " << process.pid()
-                      << "); its samples carry no spans";
+    GOLENS_LOG(kWarn) << "spans: no net/http server in " << exe << "; its samples carry no spans";
   } else {
-    // The process's own view of the file: also right for a binary since
-    // replaced or deleted on disk, or in another mount namespace.
-    auto probes = sampler_->AttachHttpProbes("/proc/" + std::to_string(process.pid()) + "/exe",
-                                             go.http.entry_offset, go.http.return_offsets);
+    auto probes = sampler_->AttachHttpProbes(path, go.http.entry_offset, go.http.return_offsets);
     if (probes.ok()) {
       set.probes = std::move(probes).value();
-      GOLENS_LOG(kDebug) << "spans: probes on " << process.exe_path() << " (entry and "
-                         << go.http.return_offsets.size() << " RET sites)";
+      GOLENS_LOG(kDebug) << "spans: probes on " << exe << " (entry and " << go.http.return_offsets.size()
+                         << " RET sites)";
     } else {
-      GOLENS_LOG(kWarn) << "spans: " << probes.error().message << "; samples of " << process.exe_path()
-                        << " carry no spans";
+      GOLENS_LOG(kWarn) << "spans: " << probes.error().message << "; samples of " << exe << " carry no spans";
     }
   }
   bool attached = set.probes != nullptr;
@@ -114,7 +118,11 @@ void Session::OnProgram(const ProcessState& process) {
   golens_proc_info info{};
   if (process.main_binary()) info = MakeProcInfo(process.main_binary()->go_info());
   if (process.follow_children()) info.flags |= GOLENS_PROC_FOLLOW_CHILDREN;
-  if (options_.spans && process.main_binary() && (info.flags & GOLENS_PROC_GO) && EnsureHttpProbes(process)) {
+  // The process's own view of its file (/proc/PID/exe): also right for a
+  // binary since replaced or deleted on disk, or in another mount namespace.
+  if (options_.spans && process.main_binary() && (info.flags & GOLENS_PROC_GO) &&
+      EnsureHttpProbes(process.main_binary(), "/proc/" + std::to_string(process.pid()) + "/exe",
+                       process.exe_path() + " (pid " + std::to_string(process.pid()) + ")")) {
     info.flags |= GOLENS_PROC_SPANS;
   }
   if (auto result = sampler_->SetTarget(process.pid(), info); !result.ok()) {

@@ -108,8 +108,9 @@ class Session : private RecorderListener {
   void DrainLoop();
   void OnProgram(const ProcessState& process) override;
   void OnGone(const ProcessState& process) override;
-  // Span probes on the process's program; false when it has none.
-  bool EnsureHttpProbes(const ProcessState& process);
+  // Span probes on a program (attached through `path`, named `exe` in
+  // messages); false when it has none.
+  bool EnsureHttpProbes(const std::shared_ptr<BinaryRecord>& binary, const std::string& path, const std::string& exe);
 
   struct HttpProbeSet {
     std::weak_ptr<BinaryRecord> binary;  // probes go when the binary is forgotten
@@ -126,7 +127,11 @@ class Session : private RecorderListener {
   FrameCache frames_;
   std::function<void(const ProcessState&)> on_program_;
   std::function<void(const ProcessState&)> on_gone_;
-  std::map<uint64_t, HttpProbeSet> http_probes_;  // by BinaryRecord::cache_key(); the recorder's lock guards it
+  std::mutex probes_mu_;                          // guards http_probes_
+  std::map<uint64_t, HttpProbeSet> http_probes_;  // by BinaryRecord::cache_key()
+  // The programs of launched commands, kept from before their exec so that
+  // their probes (attached then) are still there when the exec happens.
+  std::vector<std::shared_ptr<BinaryRecord>> launched_programs_;
   std::atomic<bool> stopping_{false};
   std::thread drain_thread_;
   bool started_ = false;
