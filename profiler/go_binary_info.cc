@@ -37,14 +37,19 @@ GoBinaryInfo AnalyzeGoBinary(const symbolizer::Binary& binary) {
   if (auto serve = binary.FindSymbol("net/http.serverHandler.ServeHTTP"); serve && serve->size > 0) {
     size_t size = static_cast<size_t>(std::min<uint64_t>(serve->size, 1 << 16));
     std::span<const uint8_t> code = binary.ReadVaddr(serve->vaddr, size);
-    auto entry = binary.VaddrToFileOffset(serve->vaddr);
-    if (code.size() == size && entry) {
+    if (code.size() == size) {
       FunctionFrameInfo frame = AnalyzeFunctionFrame(code.data(), code.size(), serve->vaddr);
-      info.http.entry_offset = *entry;
+      // The entry probe goes on `push rbp`, after the stack check: when the
+      // goroutine's stack must grow, runtime.morestack runs the function
+      // again from its first instruction, which would count one request
+      // twice. (The kernel also emulates `push` instead of single-stepping
+      // it: a cheaper probe.) The argument registers are untouched there.
+      auto entry = binary.VaddrToFileOffset(frame.push_rbp ? frame.push_rbp : serve->vaddr);
+      if (entry) info.http.entry_offset = *entry;
       for (uint64_t ret : frame.returns) {
         if (auto offset = binary.VaddrToFileOffset(ret)) info.http.return_offsets.push_back(*offset);
       }
-      info.http.found = !info.http.return_offsets.empty();
+      info.http.found = entry && !info.http.return_offsets.empty();
     }
   }
   return info;

@@ -33,7 +33,7 @@ struct GoBinaryInfo {
   // when the program serves no HTTP with net/http.
   struct HttpProbes {
     bool found = false;
-    uint64_t entry_offset = 0;              // file offsets of the entry...
+    uint64_t entry_offset = 0;              // file offsets of the entry (past the stack check)...
     std::vector<uint64_t> return_offsets;   // ...and of every RET instruction
   } http;
 
