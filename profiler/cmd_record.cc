@@ -126,7 +126,8 @@ void ReportProgram(const ProcessState& p, bool named) {
   } else if (!go.go_features_on()) {
     GOLENS_LOG(kWarn) << Describe(p) << ": " << go.go_features_off_reason << "; Go features (goroutine ids) are off";
   } else if (!go.offsets_exact) {
-    GOLENS_LOG(kWarn) << Describe(p) << ": newer than the runtime offsets table; using the newest row";
+    GOLENS_LOG(kWarn) << Describe(p) << ": newer than golens's offset tables; goroutine ids from the newest row, "
+                         "pprof labels and spans off";
   } else {
     GOLENS_LOG(kDebug) << Describe(p) << ": TLS offset " << go.tls_offset
                        << (go.tls_detected ? " (from runtime.stackcheck)" : " (default)");

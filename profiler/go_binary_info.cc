@@ -63,7 +63,13 @@ golens_proc_info MakeProcInfo(const GoBinaryInfo& info) {
   if (version && !(*version < GoVersion{1, 17, 0})) p.flags |= GOLENS_PROC_REGABI;
   // g.labels points at a map[string]string up to Go 1.23 and at a sorted
   // slice of {key, value} from 1.24 (runtime/pprof/label.go).
-  if (version) p.flags |= *version < GoVersion{1, 24, 0} ? GOLENS_PROC_LABELS_MAP : GOLENS_PROC_LABELS_SLICE;
+  // A release newer than the tables: goroutine ids from the newest row (g.goid
+  // has not moved in years), but no walking of structures that may have
+  // changed (labels, requests).
+  const bool known = info.offsets_exact;
+  if (version && known) {
+    p.flags |= *version < GoVersion{1, 24, 0} ? GOLENS_PROC_LABELS_MAP : GOLENS_PROC_LABELS_SLICE;
+  }
   p.go_version = version ? version->Packed() : 0;
   p.tls_offset = info.tls_offset;
   p.g_m = info.offsets->g_m;
@@ -73,7 +79,7 @@ golens_proc_info MakeProcInfo(const GoBinaryInfo& info) {
   p.m_curg = info.offsets->m_curg;
   p.m_gsignal = info.offsets->m_gsignal;
   if (info.swiss_maps) p.flags |= GOLENS_PROC_SWISS_MAPS;
-  if (info.http.found) {
+  if (info.http.found && known) {
     HttpOffsets http;
     p.request_method = http.request_method;
     p.request_url = http.request_url;

@@ -18,6 +18,13 @@ int KernelMaxStackFrames() {
   return GOLENS_MAX_FRAMES;
 }
 
+// Probing is worth it only when BPF can read the requests: a net/http server
+// of a Go release whose offsets golens knows (else no request offsets are in
+// the map entry, and the probes would cost the program for nothing).
+bool SpansReadable(const golens_proc_info& info, const std::shared_ptr<BinaryRecord>& binary) {
+  return info.request_url != 0 || !binary->go_info().http.found;
+}
+
 }  // namespace
 
 Session::Session(const SessionOptions& options) : options_(options), frames_(options.frame_cache_entries) {}
@@ -72,7 +79,8 @@ Result<void> Session::AddLaunchedTarget(pid_t pid, const std::string& executable
     auto record = binaries_.Get(*binary);
     info = MakeProcInfo(record->go_info());
     // Probes before the exec: the program may serve its first request at once.
-    if (options_.spans && (info.flags & GOLENS_PROC_GO) && EnsureHttpProbes(record, executable, executable)) {
+    if (options_.spans && (info.flags & GOLENS_PROC_GO) && SpansReadable(info, record) &&
+        EnsureHttpProbes(record, executable, executable)) {
       info.flags |= GOLENS_PROC_SPANS;
     }
     launched_programs_.push_back(std::move(record));
@@ -121,6 +129,7 @@ void Session::OnProgram(const ProcessState& process) {
   // The process's own view of its file (/proc/PID/exe): also right for a
   // binary since replaced or deleted on disk, or in another mount namespace.
   if (options_.spans && process.main_binary() && (info.flags & GOLENS_PROC_GO) &&
+      SpansReadable(info, process.main_binary()) &&
       EnsureHttpProbes(process.main_binary(), "/proc/" + std::to_string(process.pid()) + "/exe",
                        process.exe_path() + " (pid " + std::to_string(process.pid()) + ")")) {
     info.flags |= GOLENS_PROC_SPANS;

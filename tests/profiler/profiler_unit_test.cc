@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdio>
+#include <map>
 #include <vector>
 
 #include "profiler/go_binary_info.h"
@@ -89,6 +91,81 @@ TEST(GoTls, RealBinariesOfEveryBuiltRelease) {
     EXPECT_EQ(proc.tls_offset, -8);
     EXPECT_EQ(proc.g_m, 48u);
   }
+}
+
+// "type.field offset" lines of the DWARF of `binary` (tests/profiler/dwarf_offsets).
+std::map<std::string, uint32_t> DwarfOffsets(const std::string& binary) {
+  std::map<std::string, uint32_t> out;
+  std::string cmd = std::string(GOLENS_FIXTURES) + "/dwarf_offsets " + binary;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe) return out;
+  char name[256];
+  unsigned offset = 0;
+  while (std::fscanf(pipe, "%255s %u", name, &offset) == 2) out[name] = offset;
+  pclose(pipe);
+  return out;
+}
+
+// The offsets BPF reads come from tables keyed by the Go release; each
+// release the tests build must agree with what its DWARF says.
+TEST(GoOffsets, AgreeWithDwarfOfEveryBuiltRelease) {
+  for (const char* version : {"1.21.13", "1.23.12", "1.24.13", "local", "1.27.4"}) {
+    std::string path = std::string(GOLENS_FIXTURES) + "/labels-" + version;
+    SCOPED_TRACE(path);
+    auto dwarf = DwarfOffsets(path);
+    ASSERT_EQ(dwarf.size(), 6u) << "dwarf_offsets found no runtime.g/runtime.m fields";
+    auto binary = symbolizer::Binary::Open(path);
+    ASSERT_TRUE(binary.ok());
+    auto v = ParseGoVersion((*binary)->go_version());
+    ASSERT_TRUE(v.has_value());
+    auto row = LookupGoRuntimeOffsets(*v);
+    ASSERT_TRUE(row.has_value());
+    EXPECT_TRUE(row->exact);
+    EXPECT_EQ(row->offsets.g_m, dwarf["runtime.g.m"]);
+    EXPECT_EQ(row->offsets.g_goid, dwarf["runtime.g.goid"]);
+    EXPECT_EQ(row->offsets.g_labels, dwarf["runtime.g.labels"]);
+    EXPECT_EQ(row->offsets.m_g0, dwarf["runtime.m.g0"]);
+    EXPECT_EQ(row->offsets.m_curg, dwarf["runtime.m.curg"]);
+    EXPECT_EQ(row->offsets.m_gsignal, dwarf["runtime.m.gsignal"]);
+  }
+  for (const char* version : {"1.23.12", "local"}) {
+    std::string path = std::string(GOLENS_FIXTURES) + "/httpserver-" + version;
+    SCOPED_TRACE(path);
+    auto dwarf = DwarfOffsets(path);
+    ASSERT_TRUE(dwarf.count("net/http.Request.Header")) << "no net/http.Request in the DWARF";
+    HttpOffsets http;
+    EXPECT_EQ(http.request_method, dwarf["net/http.Request.Method"]);
+    EXPECT_EQ(http.request_url, dwarf["net/http.Request.URL"]);
+    EXPECT_EQ(http.request_header, dwarf["net/http.Request.Header"]);
+    EXPECT_EQ(http.url_path, dwarf["net/url.URL.Path"]);
+    auto binary = symbolizer::Binary::Open(path);
+    ASSERT_TRUE(binary.ok());
+    GoBinaryInfo info = AnalyzeGoBinary(**binary);
+    EXPECT_TRUE(info.http.found);
+    EXPECT_EQ(info.swiss_maps, std::string(version) == "local");
+  }
+}
+
+TEST(GoOffsets, UnknownReleaseTurnsLabelsAndSpansOff) {
+  GoBinaryInfo info;
+  info.is_go = true;
+  info.go_version = "go1.99.1";
+  auto lookup = LookupGoRuntimeOffsets(*ParseGoVersion(info.go_version));
+  ASSERT_TRUE(lookup.has_value());
+  EXPECT_FALSE(lookup->exact);
+  info.offsets = lookup->offsets;
+  info.offsets_exact = lookup->exact;
+  info.http.found = true;
+  golens_proc_info proc = MakeProcInfo(info);
+  EXPECT_TRUE(proc.flags & GOLENS_PROC_GO);  // goroutine ids still on
+  EXPECT_FALSE(proc.flags & (GOLENS_PROC_LABELS_MAP | GOLENS_PROC_LABELS_SLICE));
+  EXPECT_EQ(proc.request_url, 0u);  // no request offsets: the span probes read nothing
+
+  info.go_version = "go1.26.8";
+  info.offsets_exact = true;
+  proc = MakeProcInfo(info);
+  EXPECT_TRUE(proc.flags & GOLENS_PROC_LABELS_SLICE);
+  EXPECT_EQ(proc.request_url, 16u);
 }
 
 TEST(BinaryRegistry, OneRecordPerBuildIdWhileUsed) {

@@ -1,0 +1,3 @@
+module golens.test/dwarfoffsets
+
+go 1.21
