@@ -77,16 +77,13 @@ Result<void> Session::AddLaunchedTarget(pid_t pid, const std::string& executable
   auto binary = source_.OpenPath(executable);
   if (binary.ok()) {
     auto record = binaries_.Get(*binary);
-    info = MakeProcInfo(record->go_info());
     // Probes before the exec: the program may serve its first request at once.
-    if (options_.spans && (info.flags & GOLENS_PROC_GO) && SpansReadable(info, record) &&
-        EnsureHttpProbes(record, executable, executable)) {
-      info.flags |= GOLENS_PROC_SPANS;
-    }
+    info = TargetInfo(record, options.follow_children, executable, executable);
     launched_programs_.push_back(std::move(record));
+  } else if (options.follow_children) {
+    info.flags |= GOLENS_PROC_FOLLOW_CHILDREN;
   }
   info.flags |= GOLENS_PROC_PENDING_EXEC;
-  if (options.follow_children) info.flags |= GOLENS_PROC_FOLLOW_CHILDREN;
   GOLENS_TRY_VOID(recorder_->ExpectExec(pid, options.follow_children));
   return sampler_->SetTarget(pid, info);
 }
@@ -122,18 +119,24 @@ bool Session::EnsureHttpProbes(const std::shared_ptr<BinaryRecord>& binary, cons
   return attached;
 }
 
-void Session::OnProgram(const ProcessState& process) {
+golens_proc_info Session::TargetInfo(const std::shared_ptr<BinaryRecord>& binary, bool follow_children,
+                                    const std::string& probe_path, const std::string& exe) {
   golens_proc_info info{};
-  if (process.main_binary()) info = MakeProcInfo(process.main_binary()->go_info());
-  if (process.follow_children()) info.flags |= GOLENS_PROC_FOLLOW_CHILDREN;
-  // The process's own view of its file (/proc/PID/exe): also right for a
-  // binary since replaced or deleted on disk, or in another mount namespace.
-  if (options_.spans && process.main_binary() && (info.flags & GOLENS_PROC_GO) &&
-      SpansReadable(info, process.main_binary()) &&
-      EnsureHttpProbes(process.main_binary(), "/proc/" + std::to_string(process.pid()) + "/exe",
-                       process.exe_path() + " (pid " + std::to_string(process.pid()) + ")")) {
+  if (binary) info = MakeProcInfo(binary->go_info());
+  if (follow_children) info.flags |= GOLENS_PROC_FOLLOW_CHILDREN;
+  if (options_.spans && binary && (info.flags & GOLENS_PROC_GO) && SpansReadable(info, binary) &&
+      EnsureHttpProbes(binary, probe_path, exe)) {
     info.flags |= GOLENS_PROC_SPANS;
   }
+  return info;
+}
+
+void Session::OnProgram(const ProcessState& process) {
+  // The process's own view of its file (/proc/PID/exe): also right for a
+  // binary since replaced or deleted on disk, or in another mount namespace.
+  golens_proc_info info =
+      TargetInfo(process.main_binary(), process.follow_children(), "/proc/" + std::to_string(process.pid()) + "/exe",
+                 process.exe_path() + " (pid " + std::to_string(process.pid()) + ")");
   if (auto result = sampler_->SetTarget(process.pid(), info); !result.ok()) {
     GOLENS_LOG(kWarn) << result.error().message;
   }

@@ -108,6 +108,10 @@ class Session : private RecorderListener {
   void DrainLoop();
   void OnProgram(const ProcessState& process) override;
   void OnGone(const ProcessState& process) override;
+  // The BPF map entry for a process running `binary` (null: unknown), with
+  // span probes attached through `probe_path` when spans are on.
+  golens_proc_info TargetInfo(const std::shared_ptr<BinaryRecord>& binary, bool follow_children,
+                              const std::string& probe_path, const std::string& exe);
   // Span probes on a program (attached through `path`, named `exe` in
   // messages); false when it has none.
   bool EnsureHttpProbes(const std::shared_ptr<BinaryRecord>& binary, const std::string& path, const std::string& exe);
