@@ -32,7 +32,6 @@ class BinaryRecord {
   // id() when there is none): caches of symbolized frames outlive records.
   uint64_t cache_key() const { return cache_key_; }
   const symbolizer::Binary& binary() const { return *binary_; }
-  const std::shared_ptr<const symbolizer::Binary>& binary_ptr() const { return binary_; }
   // Derived on first use (disassembles runtime.stackcheck); thread-safe.
   const GoBinaryInfo& go_info() const;
 

@@ -340,13 +340,6 @@ size_t Recorder::live_processes() const {
   return processes_.size();
 }
 
-std::vector<ProcessIdentity> Recorder::live() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  std::vector<ProcessIdentity> ids;
-  for (const auto& [pid, process] : processes_) ids.push_back(process->id());
-  return ids;
-}
-
 RecorderStats Recorder::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   RecorderStats s = stats_;

@@ -95,8 +95,6 @@ class Recorder {
 
   size_t live_processes() const;
   RecorderStats stats() const;
-  // The live processes' identities (for the CLI's messages).
-  std::vector<ProcessIdentity> live() const;
 
  private:
   void OnSample(std::span<const uint8_t> record);

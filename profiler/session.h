@@ -100,7 +100,6 @@ class Session : private RecorderListener {
   std::vector<FinishedSpan> TakeSpans() { return recorder_->TakeSpans(); }
 
   size_t live_targets() const { return recorder_->live_processes(); }
-  std::vector<ProcessIdentity> live() const { return recorder_->live(); }
   SessionStats stats() const;
 
  private:
