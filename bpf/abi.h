@@ -15,7 +15,7 @@
 #include <linux/types.h>
 #endif
 
-#define GOLENS_ABI_VERSION 2
+#define GOLENS_ABI_VERSION 3
 
 /* Frames per stack: the kernel's default kernel.perf_event_max_stack. */
 #define GOLENS_MAX_FRAMES 127
@@ -191,6 +191,9 @@ enum golens_proc_event_kind {
   GOLENS_PROC_EVENT_EXEC = 2,   /* tgid runs a new program now */
   GOLENS_PROC_EVENT_EXIT = 3,   /* the last thread of tgid exited; no samples follow */
   GOLENS_PROC_EVENT_MUNMAP = 4, /* tgid unmaps [addr, addr + len): mappings there end */
+  /* a process that is not a target runs a new program (only when user space
+   * asked for every exec: the agent discovers targets with it) */
+  GOLENS_PROC_EVENT_EXEC_UNTRACKED = 5,
 };
 
 #define GOLENS_EXEC_FILENAME_BYTES 256

@@ -38,6 +38,9 @@ const volatile __u64 wakeup_bytes = 0;
 /* Inode of golens's own PID namespace when that is not the initial one: pids
  * in the targets map and in records are then pids as golens sees them. */
 const volatile __u32 pidns_inum = 0;
+/* Report execs of processes that are not targets (GOLENS_PROC_EVENT_EXEC_UNTRACKED):
+ * the agent finds new targets with them instead of polling /proc. */
+const volatile bool report_all_execs = false;
 
 #define MAX_PIDNS_LEVELS 8
 #define STACK_BYTES (GOLENS_MAX_FRAMES * 8)
@@ -760,7 +763,14 @@ int BPF_PROG(golens_on_exec, struct task_struct *p, pid_t old_pid, struct linux_
   __u32 tgid = task_tgid(p);
   if (tgid == 0) return 0;
   struct golens_proc_info *proc = bpf_map_lookup_elem(&targets, &tgid);
-  if (!proc) return 0;
+  if (!proc) {
+    if (!report_all_execs) return 0;
+    struct golens_proc_event *e = reserve_event(GOLENS_PROC_EVENT_EXEC_UNTRACKED, tgid, process_start_ns(p));
+    if (!e) return 0;
+    bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename));
+    bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+    return 0;
+  }
   /* user space never writes an entry while its exec is in flight */
   if (proc->flags & GOLENS_PROC_PENDING_EXEC) {
     proc->flags &= ~(__u32)GOLENS_PROC_PENDING_EXEC;

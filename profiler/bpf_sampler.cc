@@ -163,6 +163,7 @@ Result<std::unique_ptr<BpfSampler>> BpfSampler::Create(const SamplerOptions& opt
   skel->rodata->collect_labels = options.labels;
   skel->rodata->collect_spans = options.spans;
   skel->rodata->pidns_inum = options.pid_namespace_inode;
+  skel->rodata->report_all_execs = options.report_all_execs;
   size_t ring_bytes = options.ringbuf_bytes ? options.ringbuf_bytes : RingbufSize(cpus.size(), options.hz);
   // Wake the reader at a quarter full; otherwise it drains on its poll interval.
   skel->rodata->wakeup_bytes = ring_bytes / 4;

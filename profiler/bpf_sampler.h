@@ -37,6 +37,8 @@ struct SamplerOptions {
   // Inode of golens's PID namespace when it is not the initial one (0 = the
   // initial one): BPF then keys targets by the pids golens sees.
   uint32_t pid_namespace_inode = 0;
+  // Report execs of non-targets too (GOLENS_PROC_EVENT_EXEC_UNTRACKED).
+  bool report_all_execs = false;
 };
 
 // The inode of golens's own PID namespace, or 0 in the initial namespace.

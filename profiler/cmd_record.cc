@@ -28,8 +28,9 @@
 #include "profiler/base/log.h"
 #include "profiler/capabilities.h"
 #include "profiler/cli_errors.h"
+#include "profiler/cmd_signals.h"
 #include "profiler/commands.h"
-#include "profiler/duration.h"
+#include "profiler/base/duration.h"
 #include "profiler/process_launcher.h"
 #include "profiler/process_source.h"
 #include "profiler/session.h"
@@ -59,36 +60,6 @@ struct RecordFlags {
   std::string spans_out;
   bool children = false;
   bool no_children = false;
-};
-
-std::atomic<int> g_stop_signal{0};
-void OnStopSignal(int sig) { g_stop_signal.store(sig); }
-
-// SIGINT, SIGTERM and SIGHUP (an ssh session that drops) end the recording
-// and the profile is still written; SIGPIPE is ignored, so a closed stderr
-// (`2>&1 | head -1`) never kills golens. Old dispositions come back after.
-class RecordSignals {
- public:
-  RecordSignals() {
-    g_stop_signal.store(0);
-    struct sigaction sa {};
-    sa.sa_handler = OnStopSignal;
-    sigemptyset(&sa.sa_mask);
-    for (int i = 0; i < 3; ++i) sigaction(kStop[i], &sa, &old_[i]);
-    struct sigaction ignore {};
-    ignore.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &ignore, &old_pipe_);
-  }
-  ~RecordSignals() {
-    for (int i = 0; i < 3; ++i) sigaction(kStop[i], &old_[i], nullptr);
-    sigaction(SIGPIPE, &old_pipe_, nullptr);
-  }
-  int received() const { return g_stop_signal.load(); }
-
- private:
-  static constexpr int kStop[3] = {SIGINT, SIGTERM, SIGHUP};
-  struct sigaction old_[3] {};
-  struct sigaction old_pipe_ {};
 };
 
 // A usage error (exit 2) with the message as it stands.
@@ -262,7 +233,7 @@ Result<Outcome> Record(const RecordFlags& flags) {
                                                {.follow_children = !flags.no_children}));
   }
 
-  RecordSignals signals;
+  StopSignals signals;
   GOLENS_TRY_VOID(session->Start());
   const Clock::time_point start = Clock::now();
   if (child) GOLENS_TRY_VOID(child->Release());

@@ -12,5 +12,8 @@ namespace golens::cli {
 void RegisterRecordCommand(CLI::App& app, int* exit_code);     // profiler/cmd_record.cc
 void RegisterSymbolizeCommand(CLI::App& app, int* exit_code);  // profiler/cmd_symbolize.cc
 void RegisterFlameCommands(CLI::App& app, int* exit_code);     // profiler/cmd_flame.cc: flame, fold, diff
+void RegisterAgentCommand(CLI::App& app, int* exit_code);      // profiler/cmd_agent.cc
+void RegisterStoreCommands(CLI::App& app, int* exit_code);     // profiler/cmd_store.cc: store list, store export
+void RegisterServeCommand(CLI::App& app, int* exit_code);      // profiler/cmd_serve.cc
 
 }  // namespace golens::cli

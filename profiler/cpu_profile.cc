@@ -31,13 +31,14 @@ class ProfileAssembler {
     header.period = 1000000000LL / std::max(1, options_.hz);
     header.time_nanos = interval_.start_wall_ns();
     header.duration_nanos = std::max<int64_t>(0, interval_.end_wall_ns() - interval_.start_wall_ns());
+    const IntervalProcess* first = nullptr;
     for (const IntervalProcess& p : interval_.processes()) {
+      if (!Included(p.key)) continue;
+      if (!first) first = &p;
       header.comments.push_back(ProcessComment(options_.comment_prefix, p));
     }
     // mapping[0] must be the main binary of the first process.
-    if (!interval_.processes().empty() && interval_.processes()[0].main_mapping != kNoMapping) {
-      MappingId(interval_.processes()[0].main_mapping);
-    }
+    if (first && first->main_mapping != kNoMapping) MappingId(first->main_mapping);
     SymbolizeUser();
     SymbolizeKernel();
     AddSamples();
@@ -45,6 +46,8 @@ class ProfileAssembler {
   }
 
  private:
+  bool Included(uint32_t process) const { return !options_.only_process || *options_.only_process == process; }
+
   uint64_t MappingId(uint32_t index) {
     auto it = mapping_ids_.find(index);
     if (it != mapping_ids_.end()) return it->second;
@@ -85,6 +88,7 @@ class ProfileAssembler {
     std::vector<std::vector<uint64_t>> by_mapping(interval_.mappings().size());
     std::vector<uint64_t> unmapped;
     for (const auto& [key, count] : interval_.stacks()) {
+      if (!Included(key.process)) continue;
       for (size_t i = 0; i < key.user.size(); ++i) {
         uint64_t address = LookupAddress(key.user[i], i == 0 && !key.kernel_mode);
         uint32_t m = key.user_mapping[i];
@@ -119,6 +123,7 @@ class ProfileAssembler {
   void SymbolizeKernel() {
     std::vector<uint64_t> addresses;
     for (const auto& [key, count] : interval_.stacks()) {
+      if (!Included(key.process)) continue;
       for (size_t i = 0; i < key.kernel.size(); ++i) addresses.push_back(LookupAddress(key.kernel[i], i == 0));
     }
     if (addresses.empty()) return;
@@ -149,6 +154,7 @@ class ProfileAssembler {
     const int64_t period = 1000000000LL / std::max(1, options_.hz);
     std::vector<uint64_t> ids;
     for (const auto& [key, count] : interval_.stacks()) {
+      if (!Included(key.process)) continue;
       ids.clear();
       for (size_t i = 0; i < key.kernel.size(); ++i) {
         ids.push_back(kernel_locations_[LookupAddress(key.kernel[i], i == 0)]);

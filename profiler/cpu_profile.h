@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ struct CpuProfileOptions {
   const symbolizer::Kallsyms* kallsyms = nullptr;  // null: kernel frames unsymbolized
   FrameCache* frames = nullptr;                    // null: a cache for this call only
   std::string comment_prefix = "golens record";
+  // Only the samples of this process (IntervalProcess::key): the agent
+  // stores one profile per process. Unset: all processes in one profile.
+  std::optional<uint32_t> only_process;
 };
 
 inline constexpr const char* kTruncatedFrame = "[truncated]";

@@ -13,6 +13,7 @@ inline void Mix(size_t& h, uint64_t v) {
 
 size_t StackKeyHash::operator()(const StackKey& key) const {
   size_t h = key.attributes;
+  Mix(h, key.process);
   for (uint64_t pc : key.user) Mix(h, pc);
   for (uint32_t m : key.user_mapping) Mix(h, m);
   Mix(h, 0x5eed);
@@ -34,18 +35,21 @@ uint32_t Interval::MappingIndex(const std::shared_ptr<const MappingRecord>& mapp
   return last_index_;
 }
 
-void Interval::CountProcess(const ProcessState& process) {
+uint32_t Interval::CountProcess(const ProcessState& process) {
   auto key = std::make_tuple(process.pid(), process.id().start_ticks, process.program_generation());
   auto [it, inserted] = process_index_.emplace(key, processes_.size());
   if (inserted) {
     IntervalProcess p;
     p.id = process.id();
+    p.key = static_cast<uint32_t>(processes_.size());
     p.exe_path = process.exe_path();
     if (process.main_binary()) p.go_version = process.main_binary()->binary().go_version();
     if (auto main = process.MainMapping()) p.main_mapping = MappingIndex(main);
     processes_.push_back(std::move(p));
   }
-  ++processes_[it->second].samples;
+  IntervalProcess& p = processes_[it->second];
+  ++p.samples;
+  return p.key;
 }
 
 void Interval::PutFirst(const ProcessIdentity& id) {

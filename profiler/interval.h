@@ -25,6 +25,7 @@ struct StackKey {
   std::vector<uint32_t> user_mapping;  // per user frame: index into Interval::mappings(), or kNoMapping
   std::vector<uint64_t> kernel;        // leaf first
   AttributeSetId attributes = 0;
+  uint32_t process = 0;  // IntervalProcess::key of the process sampled (profiles per process split on it)
   bool user_truncated = false;    // the stack hit the kernel's depth limit
   bool kernel_truncated = false;
   bool kernel_mode = false;       // user[0] is a syscall resume address, not an executing PC
@@ -42,6 +43,7 @@ struct IntervalProcess {
   std::string go_version;
   uint32_t main_mapping = kNoMapping;  // index into mappings()
   uint64_t samples = 0;
+  uint32_t key = 0;  // stable index (order of first sample): StackKey::process refers to it
 };
 
 class Interval {
@@ -50,8 +52,8 @@ class Interval {
 
   // The index of `mapping` in this interval (added on first use).
   uint32_t MappingIndex(const std::shared_ptr<const MappingRecord>& mapping);
-  // Counts one sample of `process`.
-  void CountProcess(const ProcessState& process);
+  // Counts one sample of `process`; returns its IntervalProcess::key.
+  uint32_t CountProcess(const ProcessState& process);
   void Add(StackKey key, uint64_t count = 1);
   // Moves the programs of process `pid` (with that start) to the front of
   // processes(): its executable becomes the profile's mapping[0].

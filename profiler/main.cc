@@ -22,6 +22,9 @@ int main(int argc, char** argv) {
   golens::cli::RegisterRecordCommand(app, &exit_code);
   golens::cli::RegisterSymbolizeCommand(app, &exit_code);
   golens::cli::RegisterFlameCommands(app, &exit_code);
+  golens::cli::RegisterAgentCommand(app, &exit_code);
+  golens::cli::RegisterStoreCommands(app, &exit_code);
+  golens::cli::RegisterServeCommand(app, &exit_code);
 
   try {
     app.parse(argc, argv);

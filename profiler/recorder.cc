@@ -238,6 +238,10 @@ void Recorder::OnEvent(const golens_proc_event& e) {
       if (auto process = FindLocked(pid, start)) process->Unmap(e.addr, e.len);
       return;
     }
+    case GOLENS_PROC_EVENT_EXEC_UNTRACKED: {
+      if (listener_) listener_->OnUntrackedExec(pid, start, std::string(e.filename, strnlen(e.filename, sizeof(e.filename))));
+      return;
+    }
   }
 }
 
@@ -304,7 +308,7 @@ void Recorder::OnSample(std::span<const uint8_t> record) {
   CollectAttributes(view, options_.attributes, &scratch_attributes_, &stats_.attributes);
   key.attributes = interval_->attributes().Intern(scratch_attributes_);
 
-  interval_->CountProcess(*process);
+  key.process = interval_->CountProcess(*process);
   interval_->Add(std::move(key));
   ++process->samples;
   ++stats_.samples;

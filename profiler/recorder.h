@@ -65,6 +65,9 @@ class RecorderListener {
   virtual void OnProgram(const ProcessState& process) = 0;
   // A target is gone (exited, or detached).
   virtual void OnGone(const ProcessState& process) = 0;
+  // A process that is not a target exec'd `filename` (only when BPF reports
+  // every exec). Called with the recorder's lock held: queue, do not call back.
+  virtual void OnUntrackedExec(pid_t /*pid*/, uint64_t /*start_ticks*/, const std::string& /*filename*/) {}
 };
 
 class Recorder {

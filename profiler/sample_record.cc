@@ -64,7 +64,7 @@ Result<golens_proc_event> DecodeProcEvent(std::span<const uint8_t> bytes) {
   if (event.header.kind != GOLENS_RECORD_PROC_EVENT || event.header.size != sizeof(event)) {
     return Malformed("bad process event header");
   }
-  if (event.kind < GOLENS_PROC_EVENT_FORK || event.kind > GOLENS_PROC_EVENT_MUNMAP) {
+  if (event.kind < GOLENS_PROC_EVENT_FORK || event.kind > GOLENS_PROC_EVENT_EXEC_UNTRACKED) {
     return Malformed("unknown process event " + std::to_string(event.kind));
   }
   return event;

@@ -3,7 +3,6 @@
 #include <fstream>
 
 #include "profiler/base/log.h"
-#include "profiler/cpu_profile.h"
 #include "profiler/perf_events.h"
 
 namespace golens::profiler {
@@ -45,6 +44,7 @@ Result<std::unique_ptr<Session>> Session::Create(const SessionOptions& options) 
   sampler.spans = options.spans;
   sampler.ringbuf_bytes = options.ringbuf_bytes;
   sampler.pid_namespace_inode = options.translate_pid_namespace ? OwnPidNamespaceInode() : 0;
+  sampler.report_all_execs = options.report_all_execs;
   Recorder* rec = session->recorder_.get();
   GOLENS_TRY(session->sampler_, BpfSampler::Create(sampler, [rec](std::span<const uint8_t> record) {
                rec->OnRecord(record);
@@ -151,6 +151,12 @@ void Session::OnGone(const ProcessState& process) {
 
 void Session::SetGoneCallback(std::function<void(const ProcessState&)> callback) { on_gone_ = std::move(callback); }
 
+void Session::SetUntrackedExecCallback(ExecCallback callback) { on_untracked_exec_ = std::move(callback); }
+
+void Session::OnUntrackedExec(pid_t pid, uint64_t start_ticks, const std::string& filename) {
+  if (on_untracked_exec_) on_untracked_exec_(pid, start_ticks, filename);
+}
+
 Result<void> Session::Start() {
   if (started_) return Ok();
   GOLENS_TRY_VOID(sampler_->Start());
@@ -188,19 +194,36 @@ void Session::Stop() {
   (void)sampler_->Drain();  // what BPF wrote before the detach
 }
 
-Snapshot Session::TakeSnapshot() {
-  std::unique_ptr<Interval> interval = recorder_->TakeInterval(stopped_wall_ns_ ? stopped_wall_ns_ : WallClockNanos());
-  std::lock_guard<std::mutex> lock(snapshot_mu_);
+CpuProfileOptions Session::ProfileOptions() {
   CpuProfileOptions profile;
   profile.hz = options_.hz;
   profile.kallsyms = kallsyms_.get();
   profile.frames = &frames_;
   profile.comment_prefix = options_.comment_prefix;
+  return profile;
+}
+
+Snapshot Session::TakeSnapshot() {
+  std::unique_ptr<Interval> interval = recorder_->TakeInterval(stopped_wall_ns_ ? stopped_wall_ns_ : WallClockNanos());
+  std::lock_guard<std::mutex> lock(snapshot_mu_);
   Snapshot snapshot;
-  snapshot.profile = BuildCpuProfile(*interval, profile);
+  snapshot.profile = BuildCpuProfile(*interval, ProfileOptions());
   snapshot.processes = interval->processes();
   snapshot.samples = interval->total();
   return snapshot;
+}
+
+std::vector<ProcessSnapshot> Session::TakeProcessSnapshots() {
+  std::unique_ptr<Interval> interval = recorder_->TakeInterval(stopped_wall_ns_ ? stopped_wall_ns_ : WallClockNanos());
+  std::lock_guard<std::mutex> lock(snapshot_mu_);
+  CpuProfileOptions options = ProfileOptions();
+  std::vector<ProcessSnapshot> snapshots;
+  snapshots.reserve(interval->processes().size());
+  for (const IntervalProcess& process : interval->processes()) {
+    options.only_process = process.key;
+    snapshots.push_back(ProcessSnapshot{process, BuildCpuProfile(*interval, options)});
+  }
+  return snapshots;
 }
 
 SessionStats Session::stats() const {

@@ -26,6 +26,7 @@
 #include "profiler/base/result.h"
 #include "profiler/binary_record.h"
 #include "profiler/bpf_sampler.h"
+#include "profiler/cpu_profile.h"
 #include "profiler/frame_cache.h"
 #include "profiler/process_source.h"
 #include "profiler/recorder.h"
@@ -49,6 +50,9 @@ struct SessionOptions {
   // target binary that has it; samples then carry the request's span
   // (attributes.spans decides whether it becomes labels).
   bool spans = false;
+  // BPF reports execs of processes that are not targets (the agent's
+  // discovery; see SetUntrackedExecCallback).
+  bool report_all_execs = false;
 };
 
 struct TargetOptions {
@@ -59,6 +63,12 @@ struct Snapshot {
   pprof::Profile profile;
   std::vector<IntervalProcess> processes;  // the processes with samples in it
   uint64_t samples = 0;
+};
+
+// One process's share of an interval (the agent stores one per process).
+struct ProcessSnapshot {
+  IntervalProcess process;
+  pprof::Profile profile;
 };
 
 struct SessionStats {
@@ -90,12 +100,20 @@ class Session : private RecorderListener {
   void SetProgramCallback(std::function<void(const ProcessState&)> callback);
   // Called (on the drain thread) when a target is gone: exited, or detached.
   void SetGoneCallback(std::function<void(const ProcessState&)> callback);
+  // Called (on the drain thread, with recorder state locked: queue the pid,
+  // do not call back) when a process that is not a target execs a program.
+  // Needs SessionOptions::report_all_execs.
+  using ExecCallback = std::function<void(pid_t pid, uint64_t start_ticks, const std::string& filename)>;
+  void SetUntrackedExecCallback(ExecCallback callback);
 
   Result<void> Start();
   // No new samples after this; what BPF already wrote is drained.
   void Stop();
   // The profile of everything since the previous snapshot (or the start).
   Snapshot TakeSnapshot();
+  // The same interval split by process (and by program, after an exec): one
+  // profile each, in the order the processes were first sampled.
+  std::vector<ProcessSnapshot> TakeProcessSnapshots();
   // The HTTP requests that finished since the last call (with spans on).
   std::vector<FinishedSpan> TakeSpans() { return recorder_->TakeSpans(); }
 
@@ -107,6 +125,8 @@ class Session : private RecorderListener {
   void DrainLoop();
   void OnProgram(const ProcessState& process) override;
   void OnGone(const ProcessState& process) override;
+  void OnUntrackedExec(pid_t pid, uint64_t start_ticks, const std::string& filename) override;
+  CpuProfileOptions ProfileOptions();
   // The BPF map entry for a process running `binary` (null: unknown), with
   // span probes attached through `probe_path` when spans are on.
   golens_proc_info TargetInfo(const std::shared_ptr<BinaryRecord>& binary, bool follow_children,
@@ -130,6 +150,7 @@ class Session : private RecorderListener {
   FrameCache frames_;
   std::function<void(const ProcessState&)> on_program_;
   std::function<void(const ProcessState&)> on_gone_;
+  ExecCallback on_untracked_exec_;
   std::mutex probes_mu_;                          // guards http_probes_
   std::map<uint64_t, HttpProbeSet> http_probes_;  // by BinaryRecord::cache_key()
   // The programs of launched commands, kept from before their exec so that

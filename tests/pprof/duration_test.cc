@@ -1,6 +1,6 @@
-// profiler/duration: Go duration syntax. (Here because profiler/duration.cc
+// profiler/duration: Go duration syntax. (Here because profiler/base/duration.cc
 // depends on the base library only; tests/profiler belongs to the recorder.)
-#include "profiler/duration.h"
+#include "profiler/base/duration.h"
 
 #include <gtest/gtest.h>
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "profiler/duration.h"
+#include "profiler/base/duration.h"
 #include "profiler/function_frame.h"
 #include "profiler/go_offsets.h"
 #include "profiler/go_tls.h"

@@ -13,7 +13,7 @@
 #include "profiler/go_tls.h"
 #include "profiler/binary_record.h"
 #include "profiler/perf_events.h"
-#include "profiler/duration.h"
+#include "profiler/base/duration.h"
 #include "profiler/function_frame.h"
 #include "symbolizer/symbolizer.h"
 

@@ -303,6 +303,60 @@ TEST_F(RecorderTest, ReusedPidIsANewProcess) {
   EXPECT_EQ(p.comments.size(), 2u);
 }
 
+// The agent stores one profile per process: the same interval split by
+// process (a reused pid is two processes) adds up to the whole, each part
+// with only its own samples, mappings and comment.
+TEST_F(RecorderTest, IntervalSplitsIntoOneProfilePerProcess) {
+  proc_.Run(100, 5000, kProgramA);
+  proc_.Run(200, 6000, kProgramB);
+  Recorder r({}, &proc_, &binaries_);
+  ASSERT_TRUE(r.Attach(100, false).ok());
+  ASSERT_TRUE(r.Attach(200, false).ok());
+  for (int i = 0; i < 5; ++i) Sample(r, 100, 5000, {heavy_ + 4, main_a_ + 0x40});
+  for (int i = 0; i < 7; ++i) Sample(r, 200, 6000, {spin_a_ + 4, main_b_ + 0x40});
+  // the same stack in both processes must not merge
+  Sample(r, 100, 5000, {heavy_ + 4});
+  auto interval = r.TakeInterval(WallClockNanos());
+  ASSERT_EQ(interval->processes().size(), 2u);
+  std::map<pid_t, std::map<std::string, int64_t>> by_pid;
+  for (const IntervalProcess& process : interval->processes()) {
+    CpuProfileOptions options;
+    options.only_process = process.key;
+    pprof::Profile p = BuildCpuProfile(*interval, options);
+    by_pid[process.id.pid] = Flat(p);
+    ASSERT_EQ(p.comments.size(), 1u);
+    EXPECT_NE(p.comments[0].find("pid " + std::to_string(process.id.pid)), std::string::npos);
+    ASSERT_FALSE(p.mappings.empty());
+    EXPECT_EQ(p.mappings[0].filename, process.exe_path);
+    for (const pprof::Mapping& m : p.mappings) EXPECT_NE(m.filename, process.id.pid == 100 ? kProgramB : kProgramA);
+  }
+  EXPECT_EQ(by_pid[100], (std::map<std::string, int64_t>{{"main.heavy", 6}}));
+  EXPECT_EQ(by_pid[200], (std::map<std::string, int64_t>{{"main.spinA", 7}}));
+  auto whole = Flat(BuildCpuProfile(*interval, {}));
+  EXPECT_EQ(whole["main.heavy"] + whole["main.spinA"], 13);
+}
+
+// With every exec reported (the agent's discovery), execs of processes that
+// are not targets reach the listener and change nothing else.
+TEST_F(RecorderTest, UntrackedExecsGoToTheListener) {
+  struct Listener : RecorderListener {
+    void OnProgram(const ProcessState&) override {}
+    void OnGone(const ProcessState&) override {}
+    void OnUntrackedExec(pid_t pid, uint64_t start, const std::string& file) override {
+      seen.emplace_back(pid, start, file);
+    }
+    std::vector<std::tuple<pid_t, uint64_t, std::string>> seen;
+  } listener;
+  Recorder r({}, &proc_, &binaries_, &listener);
+  golens_proc_event e = MakeProcEvent(GOLENS_PROC_EVENT_EXEC_UNTRACKED, 300, TicksToNanos(8000));
+  std::strcpy(e.filename, "/usr/bin/app");
+  r.OnRecord({reinterpret_cast<const uint8_t*>(&e), sizeof(e)});
+  ASSERT_EQ(listener.seen.size(), 1u);
+  EXPECT_EQ(listener.seen[0], std::make_tuple(pid_t{300}, uint64_t{8000}, std::string("/usr/bin/app")));
+  EXPECT_EQ(r.live_processes(), 0u) << "an untracked exec makes no target";
+  EXPECT_EQ(r.stats().malformed, 0u);
+}
+
 TEST_F(RecorderTest, ProgramThatExitedBeforeProcWasReadStillSymbolizes) {
   // A short tool run: by the time the exec event is handled, /proc has
   // nothing left. The exec'd file is a non-PIE executable: mapped where it

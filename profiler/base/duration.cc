@@ -1,4 +1,4 @@
-#include "profiler/duration.h"
+#include "profiler/base/duration.h"
 
 #include <cstdint>
 #include <string_view>

@@ -1,0 +1,3 @@
+module golens.bench/busy
+
+go 1.21

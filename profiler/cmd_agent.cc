@@ -1,0 +1,135 @@
+// golens agent: continuous profiling into a local store (and Pyroscope).
+// Flags, signals and messages here; the work is profiler::Agent.
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "profiler/agent.h"
+#include "profiler/base/log.h"
+#include "profiler/capabilities.h"
+#include "profiler/cli_errors.h"
+#include "profiler/cmd_signals.h"
+#include "profiler/commands.h"
+#include "profiler/base/duration.h"
+
+namespace golens::cli {
+namespace {
+
+struct AgentFlags {
+  std::string store;
+  std::vector<int> pids;
+  std::vector<std::string> exe_names;
+  bool all_go = false;
+  std::string interval = "10s";
+  int hz = 19;
+  std::string retention = "168h";
+  bool spans = false;
+  std::string maps = "sampled";
+  std::string service;
+  std::string push;
+  std::vector<std::string> push_headers;
+  bool no_kernel = false;
+};
+
+Error Usage(const std::string& message) { return MakeError(message, ErrorKind::kInvalidArgument); }
+
+Result<profiler::AgentOptions> MakeOptions(const AgentFlags& flags) {
+  profiler::AgentOptions options;
+  options.store_dir = flags.store;
+  for (int pid : flags.pids) {
+    if (pid <= 0) return Usage("--pid " + std::to_string(pid) + ": not a process id");
+    options.rules.pids.insert(pid);
+  }
+  options.rules.exe_names.insert(flags.exe_names.begin(), flags.exe_names.end());
+  // With no selection at all, every Go program on the host (as a host agent).
+  options.rules.all_go = flags.all_go || (flags.pids.empty() && flags.exe_names.empty());
+  auto interval = profiler::ParseDuration(flags.interval);
+  if (!interval.ok()) return interval.error().Context("--interval");
+  options.interval = std::chrono::duration_cast<std::chrono::milliseconds>(*interval);
+  if (options.interval < std::chrono::seconds(1)) return Usage("--interval: at least 1s");
+  auto retention = profiler::ParseDuration(flags.retention);
+  if (!retention.ok()) return retention.error().Context("--retention");
+  options.retention = std::chrono::duration_cast<std::chrono::seconds>(*retention);
+  if (flags.hz < 1 || flags.hz > 10000) return Usage("--hz: between 1 and 10000");
+  options.hz = flags.hz;
+  options.spans = flags.spans;
+  options.kernel_stacks = !flags.no_kernel;
+  options.service = flags.service;
+  if (flags.maps != "sampled" && flags.maps != "off") return Usage("--maps: sampled or off");
+  if (!flags.push.empty()) {
+    profiler::PushOptions push;
+    push.url = flags.push;
+    for (const std::string& header : flags.push_headers) {
+      size_t colon = header.find(':');
+      if (colon == std::string::npos || colon == 0) return Usage("--push-header \"" + header + "\": want 'Name: value'");
+      std::string value = header.substr(colon + 1);
+      value.erase(0, value.find_first_not_of(" \t"));
+      push.headers.emplace_back(header.substr(0, colon), value);
+    }
+    options.push = push;
+  } else if (!flags.push_headers.empty()) {
+    return Usage("--push-header needs --push URL");
+  }
+  return options;
+}
+
+Result<void> RunAgent(const AgentFlags& flags) {
+  GOLENS_TRY(profiler::AgentOptions options, MakeOptions(flags));
+  GOLENS_TRY_VOID(profiler::CheckSamplingCapabilities());
+  GOLENS_TRY(std::unique_ptr<profiler::Agent> agent, profiler::Agent::Create(options));
+  StopSignals signals;
+  GOLENS_LOG(kInfo) << "agent: profiling "
+                    << (options.rules.all_go ? "every Go program" : "the selected processes") << " at "
+                    << options.hz << " Hz into " << options.store_dir << " every " << flags.interval
+                    << (options.push ? ", pushing to " + options.push->url : "") << "; stop with Ctrl-C";
+  GOLENS_TRY_VOID(agent->Run(signals.stop_flag()));
+  profiler::AgentStats s = agent->stats();
+  std::string summary = "agent: stopped after " + std::to_string(s.intervals) + " intervals; " +
+                        std::to_string(s.profiles_stored) + " profiles stored";
+  if (s.profiles_dropped) summary += ", " + std::to_string(s.profiles_dropped) + " dropped (store not writable)";
+  if (s.push) {
+    summary += "; pushed " + std::to_string(s.push->sent);
+    uint64_t lost = s.push->dropped_full + s.push->rejected + s.push->dropped_at_stop;
+    if (lost) summary += ", " + std::to_string(lost) + " not pushed";
+  }
+  if (uint64_t lost = s.session.lost()) summary += "; " + std::to_string(lost) + " samples lost (ring buffer full)";
+  GOLENS_LOG(kInfo) << summary;
+  return Ok();
+}
+
+}  // namespace
+
+void RegisterAgentCommand(CLI::App& app, int* exit_code) {
+  auto flags = std::make_shared<AgentFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "agent", "Profile continuously into a local store (and push to Pyroscope) until stopped");
+  cmd->add_option("--store", flags->store, "Store directory (created when missing)")->required();
+  cmd->add_option("--pid", flags->pids, "Profile this process (repeatable)");
+  cmd->add_option("--exe-name", flags->exe_names, "Profile processes running an executable of this file name (repeatable)");
+  cmd->add_flag("--all-go", flags->all_go, "Profile every Go program on the host (the default without --pid/--exe-name)");
+  cmd->add_option("--interval", flags->interval, "One stored profile per process per interval")->capture_default_str();
+  cmd->add_option("--hz", flags->hz, "Samples per second per CPU")->capture_default_str();
+  cmd->add_option("--retention", flags->retention, "Delete stored profiles older than this")->capture_default_str();
+  cmd->add_flag("--spans", flags->spans, "Zero-code HTTP spans (trace_id/span_id labels), as in record");
+  cmd->add_option("--maps", flags->maps, "Go map statistics: sampled or off")->capture_default_str();
+  cmd->add_option("--service", flags->service,
+                  "Service name for every target (default: GOLENS_SERVICE or OTEL_SERVICE_NAME in the "
+                  "target's environment, else its executable's name)");
+  cmd->add_option("--push", flags->push, "Also push each profile to this Grafana Pyroscope URL (http://host:4040)");
+  cmd->add_option("--push-header", flags->push_headers, "Header for push requests, 'Name: value' (repeatable)");
+  cmd->add_flag("--no-kernel", flags->no_kernel, "Leave out kernel stacks");
+  cmd->callback([flags, exit_code] {
+    auto outcome = RunAgent(*flags);
+    if (!outcome.ok()) {
+      GOLENS_LOG(kError) << outcome.error().message;
+      *exit_code = ExitCodeFor(outcome.error());
+      return;
+    }
+    *exit_code = 0;
+  });
+}
+
+}  // namespace golens::cli

@@ -1,0 +1,195 @@
+#include "profiler/pyroscope_pusher.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+
+#include "profiler/base/log.h"
+
+namespace golens::profiler {
+namespace {
+
+std::string PercentEncode(const std::string& s) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+// Label names: [a-zA-Z_][a-zA-Z0-9_]* (Prometheus rules, which Pyroscope follows).
+std::string SanitizeLabelName(const std::string& name) {
+  std::string out;
+  for (char c : name) out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0]))) out.insert(out.begin(), '_');
+  return out;
+}
+
+}  // namespace
+
+std::string SanitizePushLabelValue(const std::string& value) {
+  std::string out;
+  for (unsigned char c : value) {
+    bool bad = c < 0x20 || c == 0x7f || c == ',' || c == '{' || c == '}' || c == '=' || c == '"' || c == '\'';
+    out += bad ? '_' : static_cast<char>(c);
+  }
+  return out;
+}
+
+std::string PushSeriesName(const PushItem& item) {
+  std::string name = SanitizePushLabelValue(item.service);
+  std::replace(name.begin(), name.end(), ' ', '_');
+  name += ".cpu{";
+  std::map<std::string, std::string> labels;
+  for (const auto& [k, v] : item.labels) {
+    if (!v.empty()) labels[SanitizeLabelName(k)] = SanitizePushLabelValue(v);
+  }
+  labels["service_name"] = SanitizePushLabelValue(item.service);
+  bool first = true;
+  for (const auto& [k, v] : labels) {
+    if (!first) name += ',';
+    first = false;
+    name += k + "=" + v;
+  }
+  return name + "}";
+}
+
+Result<std::unique_ptr<PyroscopePusher>> PyroscopePusher::Create(const PushOptions& options) {
+  const std::string& url = options.url;
+  size_t scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return MakeError("push URL " + url + ": want http://host:port", ErrorKind::kInvalidArgument);
+  std::string scheme = url.substr(0, scheme_end);
+  if (scheme != "http" && scheme != "https") {
+    return MakeError("push URL " + url + ": only http and https are supported", ErrorKind::kInvalidArgument);
+  }
+  size_t path_start = url.find('/', scheme_end + 3);
+  std::string host_port = url.substr(scheme_end + 3, path_start == std::string::npos ? std::string::npos
+                                                                                       : path_start - scheme_end - 3);
+  if (host_port.empty()) return MakeError("push URL " + url + ": no host", ErrorKind::kInvalidArgument);
+  std::unique_ptr<PyroscopePusher> pusher(new PyroscopePusher(options));
+  pusher->scheme_host_port_ = scheme + "://" + host_port;
+  pusher->path_prefix_ = path_start == std::string::npos ? "" : url.substr(path_start);
+  while (!pusher->path_prefix_.empty() && pusher->path_prefix_.back() == '/') pusher->path_prefix_.pop_back();
+  pusher->thread_ = std::thread([p = pusher.get()] { p->Run(); });
+  return pusher;
+}
+
+PyroscopePusher::PyroscopePusher(PushOptions options) : options_(std::move(options)) {}
+
+PyroscopePusher::~PyroscopePusher() { Stop(std::chrono::milliseconds(0)); }
+
+void PyroscopePusher::Enqueue(PushItem item) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+    while (queue_.size() >= std::max<size_t>(1, options_.max_queue)) {
+      queue_.pop_front();
+      ++stats_.dropped_full;
+    }
+    queue_.push_back(Queued{next_seq_++, std::make_shared<const PushItem>(std::move(item))});
+  }
+  wake_.notify_all();
+}
+
+void PyroscopePusher::Stop(std::chrono::milliseconds drain) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!thread_.joinable()) return;
+    stopping_ = true;
+    drain_deadline_ = std::chrono::steady_clock::now() + drain;
+  }
+  wake_.notify_all();
+  thread_.join();
+  std::lock_guard<std::mutex> lock(mu_);
+  stats_.dropped_at_stop += queue_.size();
+  if (!queue_.empty()) {
+    GOLENS_LOG(kWarn) << "push: " << queue_.size() << " profiles not sent to " << options_.url << " before stopping";
+  }
+  queue_.clear();
+}
+
+PushStats PyroscopePusher::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  PushStats s = stats_;
+  s.queue_depth = queue_.size();
+  return s;
+}
+
+int PyroscopePusher::Send(const PushItem& item, std::string* error) {
+  httplib::Client client(scheme_host_port_);
+  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(options_.timeout).count();
+  client.set_connection_timeout(std::max<time_t>(1, seconds));
+  client.set_read_timeout(std::max<time_t>(1, seconds));
+  client.set_write_timeout(std::max<time_t>(1, seconds));
+  httplib::Headers headers;
+  for (const auto& [k, v] : options_.headers) headers.emplace(k, v);
+  std::string path = path_prefix_ + "/ingest?name=" + PercentEncode(PushSeriesName(item)) +
+                     "&from=" + std::to_string(item.from_s) + "&until=" + std::to_string(item.until_s) +
+                     "&format=pprof&spyName=golens&sampleRate=" + std::to_string(options_.hz);
+  auto result = client.Post(path, headers, item.pprof_gzip, "application/octet-stream");
+  if (!result) {
+    *error = httplib::to_string(result.error());
+    return 1;
+  }
+  int status = result->status;
+  if (status >= 200 && status < 300) return 0;
+  std::string body = result->body.substr(0, 200);
+  *error = "HTTP " + std::to_string(status) + (body.empty() ? "" : ": " + body);
+  // 408/429 and server errors are worth retrying; other client errors are not.
+  if (status == 408 || status == 429 || status >= 500) return 1;
+  return 2;
+}
+
+void PyroscopePusher::Run() {
+  auto backoff = options_.initial_backoff;
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping with nothing left
+    if (stopping_ && std::chrono::steady_clock::now() >= drain_deadline_) return;
+    Queued front = queue_.front();  // shared: Enqueue may drop it from the queue meanwhile
+    const PushItem& item = *front.item;
+    lock.unlock();
+    std::string error;
+    int outcome = Send(item, &error);
+    lock.lock();
+    if (outcome == 1) {
+      ++stats_.failed_attempts;
+      if (stats_.server_up) {
+        GOLENS_LOG(kWarn) << "push: " << options_.url << " unreachable (" << error << "); retrying with backoff, "
+                          << "keeping at most " << options_.max_queue << " profiles";
+        stats_.server_up = false;
+      }
+      // While stopping, retry every 100 ms until the drain deadline instead
+      // of sleeping through it; a stop request ends a backoff wait at once.
+      const bool was_stopping = stopping_;
+      auto until = std::chrono::steady_clock::now() + (was_stopping ? std::chrono::milliseconds(100) : backoff);
+      wake_.wait_until(lock, until, [&] { return stopping_ != was_stopping; });
+      backoff = std::min(options_.max_backoff, backoff * 2);
+      continue;
+    }
+    if (!stats_.server_up) {
+      GOLENS_LOG(kInfo) << "push: " << options_.url << " reachable again; " << queue_.size() << " profiles queued";
+      stats_.server_up = true;
+    }
+    backoff = options_.initial_backoff;
+    if (outcome == 0) {
+      ++stats_.sent;
+    } else {
+      ++stats_.rejected;
+      GOLENS_LOG(kWarn) << "push: " << options_.url << " refused the profile of " << item.service << " (" << error
+                        << "); dropped";
+    }
+    // Done with it, unless Enqueue already dropped it as the oldest.
+    if (!queue_.empty() && queue_.front().seq == front.seq) queue_.pop_front();
+  }
+}
+
+}  // namespace golens::profiler

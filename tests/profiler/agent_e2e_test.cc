@@ -1,0 +1,409 @@
+// End-to-end tests of `golens agent`: continuous profiling into the store
+// while Go services start, restart and exit; the store read back through
+// `golens store list|export` and the store library; faults (kill -9 of the
+// agent mid-write, then a restart on the same store; a full disk); a target
+// in its own PID and mount namespace and in a container cgroup.
+//
+// Needs root (BPF, perf events, mount namespaces, cgroups). A test that
+// cannot run fails and says why; nothing skips.
+//
+// The CLI contract these tests drive:
+//   golens agent --store DIR [--pid P ... | --exe-name N ... | --all-go] [--interval 10s] [--hz 19]
+//                [--retention 168h] [--spans] [--service S] [--push URL] [--push-header 'K: V' ...]
+//   - runs until SIGINT/SIGTERM, then stores the interval in flight and exits 0;
+//   - one stored profile per process per interval, with service (GOLENS_SERVICE, else
+//     OTEL_SERVICE_NAME, else the executable's name), build ID, Go version, host, pid, container id;
+//   golens store list --store DIR;  golens store export --store DIR --service S [--build-id B] -o F
+#include <gtest/gtest.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "pprof/profile.h"
+#include "pprof/profile_io.h"
+#include "pprof/store/store.h"
+#include "symbolizer/symbolizer.h"
+#include "tests/profiler/e2e_util.h"
+#include "tests/profiler/subprocess.h"
+
+namespace golens {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::CommandResult;
+using testing::RunCommand;
+using testing::Subprocess;
+
+const std::string kGolens = testing::GolensUnderTest(GOLENS_BINARY);
+const std::string kFixtures = GOLENS_FIXTURES;
+const std::string kGo = GO_EXECUTABLE;
+
+std::string Fixture(const std::string& name) { return kFixtures + "/" + name; }
+
+std::string MakeDir(const std::string& name) {
+  std::string dir = testing::ScratchDir() + "/" + name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+void RequireRoot() { ASSERT_EQ(::geteuid(), 0u) << "the agent tests need root (BPF, perf events); run make test as root"; }
+
+std::string BuildIdOf(const std::string& path) {
+  auto binary = symbolizer::Binary::Open(path);
+  return binary.ok() ? (*binary)->build_id() : "";
+}
+
+// Samples per function name (leaf or anywhere on the stack) of a profile.
+std::map<std::string, int64_t> InclusiveSamples(const pprof::Profile& p) {
+  pprof::ProfileIndex index(p);
+  std::map<std::string, int64_t> out;
+  for (const pprof::Sample& s : p.samples) {
+    std::set<std::string> seen;
+    for (uint64_t id : s.location_ids) {
+      const pprof::Location* loc = index.location(id);
+      if (!loc) continue;
+      for (const pprof::Line& line : loc->lines) {
+        const pprof::Function* f = index.function(line.function_id);
+        if (f && seen.insert(f->name).second) out[f->name] += s.values.empty() ? 0 : s.values[0];
+      }
+    }
+  }
+  return out;
+}
+
+int64_t Total(const pprof::Profile& p) {
+  int64_t total = 0;
+  for (const pprof::Sample& s : p.samples) total += s.values.empty() ? 0 : s.values[0];
+  return total;
+}
+
+// The agent as a child, stopped with SIGTERM (and checked) by Stop().
+class AgentProcess {
+ public:
+  explicit AgentProcess(std::vector<std::string> args) {
+    std::vector<std::string> argv{kGolens, "agent"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    process_ = std::make_unique<Subprocess>(argv);
+  }
+  bool WaitStarted() { return process_->WaitForOutput("agent: profiling", 20s, /*on_stderr=*/true); }
+  // SIGTERM; returns the exit code (nullopt: it did not exit in time).
+  std::optional<int> Stop() {
+    process_->Kill(SIGTERM);
+    return process_->Wait(30s);
+  }
+  Subprocess& process() { return *process_; }
+
+ private:
+  std::unique_ptr<Subprocess> process_;
+};
+
+std::vector<std::string> Env(const std::string& assignment, const std::string& binary, double seconds) {
+  return {"/usr/bin/env", assignment, binary, "-seconds", std::to_string(seconds)};
+}
+
+// Two builds of one service and one other service start, run, restart and
+// exit while the agent runs; the store holds the right services, builds,
+// pids and time ranges, and each service's merged profile shows the fixture's
+// work ratio, as `golens record` of the same run does.
+TEST(Agent, ServicesBuildsRestartsAndRecordAgreement) {
+  RequireRoot();
+  const std::string store_dir = MakeDir("agent-services");
+  const std::string v1 = Fixture("agentsvc-v1"), v2 = Fixture("agentsvc-v2"), other = Fixture("agentsvc-other");
+  const std::string v1_build = BuildIdOf(v1), v2_build = BuildIdOf(v2);
+  ASSERT_FALSE(v1_build.empty());
+  ASSERT_NE(v1_build, v2_build) << "the two builds must differ";
+
+  auto t0 = std::chrono::system_clock::now();
+  AgentProcess agent({"--store", store_dir, "--exe-name", "agentsvc-v1", "--exe-name", "agentsvc-v2",
+                      "--exe-name", "agentsvc-other", "--interval", "2s", "--hz", "99"});
+  ASSERT_TRUE(agent.WaitStarted()) << agent.process().err();
+
+  // checkout v1 and inventory (first run) together; inventory is also
+  // recorded by `golens record` for the agreement check.
+  Subprocess checkout_v1(Env("GOLENS_SERVICE=checkout", v1, 7));
+  Subprocess inventory_1(Env("OTEL_SERVICE_NAME=inventory", other, 7));
+  ASSERT_TRUE(inventory_1.WaitForOutput("agentsvc", 5s, true));
+  const std::string recorded = store_dir + "/../inventory-record.pb.gz";
+  Subprocess record({kGolens, "record", "--pid", std::to_string(inventory_1.pid()), "--duration", "20s", "--hz", "99",
+                     "-o", recorded});
+  ASSERT_TRUE(checkout_v1.Wait(20s).has_value());
+  ASSERT_TRUE(inventory_1.Wait(20s).has_value());
+  ASSERT_EQ(record.Wait(30s), std::optional<int>(0)) << record.err();
+  // The deploy: checkout v2 replaces v1; inventory restarts (new pid).
+  Subprocess checkout_v2(Env("GOLENS_SERVICE=checkout", v2, 6));
+  Subprocess inventory_2(Env("OTEL_SERVICE_NAME=inventory", other, 6));
+  ASSERT_TRUE(checkout_v2.Wait(20s).has_value());
+  ASSERT_TRUE(inventory_2.Wait(20s).has_value());
+  std::this_thread::sleep_for(500ms);
+  ASSERT_EQ(agent.Stop(), std::optional<int>(0)) << agent.process().err();
+  auto t1 = std::chrono::system_clock::now();
+  EXPECT_NE(agent.process().err().find("profiles stored"), std::string::npos) << agent.process().err();
+
+  store::StoreOptions ro;
+  ro.read_only = true;
+  auto store = store::Store::Open(store_dir, ro);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  auto services = (*store)->ListServices();
+  ASSERT_TRUE(services.ok()) << services.error().message;
+  std::map<std::string, std::vector<store::BuildInfo>> by_service;
+  for (const auto& s : *services) by_service[s.service] = s.builds;
+  ASSERT_EQ(by_service.size(), 2u) << "services: checkout and inventory only";
+  ASSERT_EQ(by_service["checkout"].size(), 2u);
+  EXPECT_EQ(by_service["checkout"][0].build_id, v1_build) << "v1 was first seen first";
+  EXPECT_EQ(by_service["checkout"][1].build_id, v2_build);
+  EXPECT_LE(by_service["checkout"][0].last_seen_ns, by_service["checkout"][1].first_seen_ns + 2'500'000'000LL)
+      << "v2 started after v1 ended (interval granularity 2 s)";
+  ASSERT_EQ(by_service["inventory"].size(), 1u);
+  const int64_t t0_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t0.time_since_epoch()).count();
+  const int64_t t1_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t1.time_since_epoch()).count();
+  for (const auto& [service, builds] : by_service) {
+    for (const auto& b : builds) {
+      EXPECT_GE(b.first_seen_ns, t0_ns - 2'000'000'000LL) << service;
+      EXPECT_LE(b.last_seen_ns, t1_ns + 1'000'000'000LL) << service;
+      EXPECT_FALSE(b.go_version.empty()) << service;
+    }
+  }
+  store::Selection inventory;
+  inventory.service = "inventory";
+  auto metas = (*store)->Select(inventory);
+  ASSERT_TRUE(metas.ok());
+  std::set<int64_t> pids;
+  for (const auto& m : *metas) {
+    pids.insert(m.pid);
+    EXPECT_EQ(m.exe_path, other);
+    EXPECT_FALSE(m.host.empty());
+    EXPECT_LT(m.start_ns, m.end_ns);
+  }
+  EXPECT_EQ(pids, (std::set<int64_t>{inventory_1.pid(), inventory_2.pid()})) << "the restart is a second process";
+
+  // The CLI export of each checkout build: heavy:light is 3:1 for v1, 6:1 for v2.
+  for (const auto& [build, ratio] : std::vector<std::pair<std::string, double>>{{v1_build, 3.0}, {v2_build, 6.0}}) {
+    std::string out = store_dir + "/../checkout-" + build.substr(0, 8) + ".pb.gz";
+    CommandResult r = RunCommand({kGolens, "store", "export", "--store", store_dir, "--service", "checkout",
+                                  "--build-id", build, "-o", out});
+    ASSERT_EQ(r.exit_code, 0) << testing::DescribeResult(r);
+    auto merged = pprof::ReadProfileFile(out);
+    ASSERT_TRUE(merged.ok()) << merged.error().message;
+    auto inclusive = InclusiveSamples(*merged);
+    ASSERT_GT(inclusive["main.light"], 20) << "too few samples to judge";
+    double measured = static_cast<double>(inclusive["main.heavy"]) / inclusive["main.light"];
+    EXPECT_NEAR(measured, ratio, ratio * 0.25) << "build " << build;
+    CommandResult top = RunCommand({kGo, "tool", "pprof", "-top", out});
+    EXPECT_EQ(top.exit_code, 0) << testing::DescribeResult(top);
+    EXPECT_NE(top.out.find("main.heavy"), std::string::npos) << top.out;
+  }
+
+  // inventory's first run as the agent stored it vs `golens record` of it.
+  store::Selection first_run = inventory;
+  auto all = (*store)->Select(first_run);
+  ASSERT_TRUE(all.ok());
+  auto record_profile = pprof::ReadProfileFile(recorded);
+  ASSERT_TRUE(record_profile.ok()) << record_profile.error().message;
+  int64_t agent_total = 0;
+  std::map<std::string, int64_t> agent_inclusive;
+  for (const auto& m : *all) {
+    if (m.pid != inventory_1.pid()) continue;
+    auto p = (*store)->Load(m.id);
+    ASSERT_TRUE(p.ok()) << p.error().message;
+    agent_total += Total(*p);
+    for (const auto& [f, n] : InclusiveSamples(*p)) agent_inclusive[f] += n;
+  }
+  int64_t record_total = Total(*record_profile);
+  ASSERT_GT(record_total, 100);
+  // record attached a moment after the agent: allow the first ~1 s.
+  EXPECT_NEAR(static_cast<double>(agent_total), static_cast<double>(record_total), 0.2 * record_total);
+  auto record_inclusive = InclusiveSamples(*record_profile);
+  for (const char* f : {"main.heavy", "main.light"}) {
+    double agent_share = static_cast<double>(agent_inclusive[f]) / agent_total;
+    double record_share = static_cast<double>(record_inclusive[f]) / record_total;
+    EXPECT_NEAR(agent_share, record_share, 0.06) << f;
+  }
+
+  CommandResult list = RunCommand({kGolens, "store", "list", "--store", store_dir});
+  ASSERT_EQ(list.exit_code, 0) << testing::DescribeResult(list);
+  EXPECT_NE(list.out.find("checkout"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find(v2_build), std::string::npos) << list.out;
+}
+
+// --all-go: a Go program started after the agent is found through its exec;
+// a non-Go program (sleep) is not profiled.
+TEST(Agent, AllGoFindsNewGoProgramsOnly) {
+  RequireRoot();
+  const std::string store_dir = MakeDir("agent-allgo");
+  AgentProcess agent({"--store", store_dir, "--all-go", "--interval", "1s", "--hz", "99"});
+  ASSERT_TRUE(agent.WaitStarted()) << agent.process().err();
+  Subprocess go_program(Env("GOLENS_SERVICE=allgo-found", Fixture("agentsvc-other"), 3));
+  Subprocess sleeper({"/bin/sleep", "3"});
+  ASSERT_TRUE(go_program.Wait(20s).has_value());
+  ASSERT_TRUE(sleeper.Wait(20s).has_value());
+  ASSERT_EQ(agent.Stop(), std::optional<int>(0)) << agent.process().err();
+
+  store::StoreOptions ro;
+  ro.read_only = true;
+  auto store = store::Store::Open(store_dir, ro);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  store::Selection all;
+  auto metas = (*store)->Select(all);
+  ASSERT_TRUE(metas.ok());
+  bool found = false;
+  for (const auto& m : *metas) {
+    EXPECT_NE(m.pid, sleeper.pid()) << "sleep is not a Go program";
+    EXPECT_NE(m.exe_path, "/bin/sleep");
+    if (m.pid == go_program.pid()) {
+      found = true;
+      EXPECT_EQ(m.service, "allgo-found");
+    }
+  }
+  EXPECT_TRUE(found) << "the Go program started after the agent was not profiled";
+}
+
+// kill -9 of the agent while it writes, then a restart on the same store:
+// every visible profile loads, nothing torn, and the second run adds to it.
+TEST(Agent, KillNineThenRestart) {
+  RequireRoot();
+  const std::string store_dir = MakeDir("agent-kill9");
+  Subprocess target(Env("GOLENS_SERVICE=kill9", Fixture("agentsvc-other"), 20));
+  std::mt19937 rng(7);
+  int64_t before = 0;
+  for (int round = 0; round < 3; ++round) {
+    AgentProcess agent({"--store", store_dir, "--pid", std::to_string(target.pid()), "--interval", "1s", "--hz",
+                        "199"});
+    ASSERT_TRUE(agent.WaitStarted()) << agent.process().err();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500 + rng() % 1000));
+    agent.process().Kill(SIGKILL);
+    ASSERT_TRUE(agent.process().Wait(10s).has_value());
+
+    store::StoreOptions ro;
+    ro.read_only = true;
+    auto store = store::Store::Open(store_dir, ro);
+    ASSERT_TRUE(store.ok()) << "round " << round << ": " << store.error().message;
+    store::Selection s;
+    s.service = "kill9";
+    auto merged = (*store)->Merge(s);
+    ASSERT_TRUE(merged.ok()) << merged.error().message;
+    EXPECT_EQ(merged->skipped_corrupt, 0) << "a torn profile is visible after kill -9";
+    EXPECT_GT(merged->profiles, before) << "round " << round << " stored nothing";
+    before = merged->profiles;
+  }
+  // A clean stop after the kills still works on the same store.
+  AgentProcess last({"--store", store_dir, "--pid", std::to_string(target.pid()), "--interval", "1s"});
+  ASSERT_TRUE(last.WaitStarted()) << last.process().err();
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(last.Stop(), std::optional<int>(0)) << last.process().err();
+}
+
+// A full disk: one clear error, intervals dropped (counted), the agent keeps
+// running and writes again once space returns.
+TEST(Agent, FullDiskDropsThenResumes) {
+  RequireRoot();
+  // A private mount namespace for this test process (the agent inherits it).
+  ASSERT_EQ(::unshare(CLONE_NEWNS), 0) << std::strerror(errno);
+  ASSERT_EQ(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), 0) << std::strerror(errno);
+  const std::string dir = MakeDir("agent-fulldisk");
+  ASSERT_EQ(::mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=2m"), 0) << std::strerror(errno);
+  const std::string store_dir = dir + "/store";
+  Subprocess target(Env("GOLENS_SERVICE=fulldisk", Fixture("agentsvc-other"), 30));
+  AgentProcess agent({"--store", store_dir, "--pid", std::to_string(target.pid()), "--interval", "1s", "--hz", "499"});
+  ASSERT_TRUE(agent.WaitStarted()) << agent.process().err();
+  std::this_thread::sleep_for(2500ms);
+  // Fill the filesystem.
+  const std::string filler = dir + "/filler";
+  {
+    std::ofstream out(filler, std::ios::binary);
+    std::string block(64 * 1024, 'x');
+    while (out.write(block.data(), block.size())) {
+    }
+  }
+  ASSERT_TRUE(agent.process().WaitForOutput("dropping intervals", 15s, true)) << agent.process().err();
+  std::this_thread::sleep_for(2s);
+  ASSERT_TRUE(std::filesystem::remove(filler));
+  ASSERT_TRUE(agent.process().WaitForOutput("writable again", 15s, true)) << agent.process().err();
+  ASSERT_EQ(agent.Stop(), std::optional<int>(0)) << agent.process().err();
+  const std::string err = agent.process().err();
+  size_t first = err.find("cannot store profiles");
+  ASSERT_NE(first, std::string::npos) << err;
+  EXPECT_EQ(err.find("cannot store profiles", first + 1), std::string::npos) << "the error is logged once: " << err;
+  EXPECT_NE(err.find("dropped (store not writable)"), std::string::npos) << err;
+
+  store::StoreOptions ro;
+  ro.read_only = true;
+  auto store = store::Store::Open(store_dir, ro);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  store::Selection s;
+  s.service = "fulldisk";
+  auto merged = (*store)->Merge(s);
+  ASSERT_TRUE(merged.ok()) << merged.error().message;
+  EXPECT_EQ(merged->skipped_corrupt, 0);
+  EXPECT_GE(merged->profiles, 3);
+  ::umount2(dir.c_str(), MNT_DETACH);
+}
+
+// A target in its own PID and mount namespace (its binary visible only in
+// that mount namespace) inside a container-like cgroup: profiled with its
+// host pid, its container id, its symbols.
+TEST(Agent, ContainerTarget) {
+  RequireRoot();
+  std::string id;
+  {
+    std::mt19937_64 rng(std::random_device{}());
+    const char* hex = "0123456789abcdef";
+    for (int i = 0; i < 64; ++i) id += hex[rng() % 16];
+  }
+  const std::string cgroup_root = "/sys/fs/cgroup/unified";
+  ASSERT_TRUE(std::filesystem::exists(cgroup_root + "/cgroup.procs")) << "no cgroup v2 hierarchy at " << cgroup_root;
+  const std::string cgroup = cgroup_root + "/golens-test-" + std::to_string(::getpid()) + "/docker-" + id + ".scope";
+  std::filesystem::create_directories(cgroup);
+  const std::string store_dir = MakeDir("agent-container");
+  const std::string image = MakeDir("agent-container-image");
+  std::filesystem::copy_file(Fixture("agentsvc-other"), image + "/app", std::filesystem::copy_options::overwrite_existing);
+
+  AgentProcess agent({"--store", store_dir, "--exe-name", "app", "--interval", "1s", "--hz", "99"});
+  ASSERT_TRUE(agent.WaitStarted()) << agent.process().err();
+  // The "container": new PID + mount namespaces; the binary is moved to a
+  // tmpfs mounted only inside, so the host path does not exist.
+  std::string script = "echo $$ > " + cgroup + "/cgroup.procs && mkdir -p /run/golens-ct && mount -t tmpfs tmpfs "
+                       "/run/golens-ct && cp " + image + "/app /run/golens-ct/app && rm " + image +
+                       "/app && exec env GOLENS_SERVICE=contained /run/golens-ct/app -seconds 4";
+  Subprocess container({"/usr/bin/unshare", "--pid", "--fork", "--mount", "--mount-proc", "--", "/bin/sh", "-c", script});
+  ASSERT_TRUE(container.Wait(30s).has_value()) << container.err();
+  EXPECT_FALSE(std::filesystem::exists("/run/golens-ct/app")) << "the binary must be visible only in the container";
+  ASSERT_EQ(agent.Stop(), std::optional<int>(0)) << agent.process().err();
+  std::filesystem::remove(cgroup);
+  std::filesystem::remove(std::filesystem::path(cgroup).parent_path());
+
+  store::StoreOptions ro;
+  ro.read_only = true;
+  auto store = store::Store::Open(store_dir, ro);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  store::Selection s;
+  s.service = "contained";
+  auto metas = (*store)->Select(s);
+  ASSERT_TRUE(metas.ok());
+  ASSERT_FALSE(metas->empty()) << "the contained process was not profiled; agent: " << agent.process().err();
+  for (const auto& m : *metas) {
+    EXPECT_EQ(m.container_id, id);
+    EXPECT_EQ(m.exe_path, "/run/golens-ct/app") << "the path as the container sees it";
+    EXPECT_GT(m.pid, 1) << "the host pid, not the namespace's pid 1";
+  }
+  auto merged = (*store)->Merge(s);
+  ASSERT_TRUE(merged.ok());
+  auto inclusive = InclusiveSamples(merged->profile);
+  EXPECT_GT(inclusive["main.heavy"], 0) << "symbols of a binary visible only inside the container";
+}
+
+}  // namespace
+}  // namespace golens

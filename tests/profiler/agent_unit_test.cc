@@ -1,0 +1,192 @@
+// The agent's parts that need no BPF: process identity from /proc (real
+// child processes with their own environments), container ids from cgroup
+// files as Docker, containerd, CRI-O and podman write them, time arguments,
+// Go program detection on real binaries, and the push queue against a real
+// closed port (bounded, counted, never blocking).
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "profiler/process_identity.h"
+#include "profiler/pyroscope_pusher.h"
+#include "profiler/target_discovery.h"
+#include "profiler/base/wall_time.h"
+
+namespace golens::profiler {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::string kFixtures = GOLENS_FIXTURES;
+
+// A child that runs `path` with `env` until killed.
+class Child {
+ public:
+  Child(const std::string& path, std::vector<std::string> args, std::vector<std::string> env) {
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      std::vector<char*> argv{const_cast<char*>(path.c_str())};
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      std::vector<char*> envp;
+      for (auto& e : env) envp.push_back(e.data());
+      envp.push_back(nullptr);
+      ::execve(path.c_str(), argv.data(), envp.data());
+      ::_exit(127);
+    }
+    // Until the exec is done /proc/PID/exe is the test binary.
+    for (int i = 0; i < 200; ++i) {
+      char buf[4096];
+      ssize_t n = ::readlink(("/proc/" + std::to_string(pid_) + "/exe").c_str(), buf, sizeof buf);
+      if (n > 0 && std::string(buf, n) == std::filesystem::canonical(path).string()) break;
+      std::this_thread::sleep_for(5ms);
+    }
+  }
+  ~Child() {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+TEST(ProcessIdentity, ServiceFromEnvironmentThenExecutableName) {
+  Child named("/bin/sleep", {"30"}, {"GOLENS_SERVICE=payments", "OTEL_SERVICE_NAME=ignored"});
+  EXPECT_EQ(ReadProcessIdentity(named.pid(), "/bin/sleep").service, "payments");
+  Child otel("/bin/sleep", {"30"}, {"OTEL_SERVICE_NAME=ledger"});
+  EXPECT_EQ(ReadProcessIdentity(otel.pid(), "/bin/sleep").service, "ledger");
+  Child plain("/bin/sleep", {"30"}, {"PATH=/bin"});
+  EXPECT_EQ(ReadProcessIdentity(plain.pid(), "/usr/local/bin/api-server (deleted)").service, "api-server");
+  EXPECT_EQ(ProcessEnvironmentValue(plain.pid(), "PATH"), std::optional<std::string>("/bin"));
+  EXPECT_EQ(ProcessEnvironmentValue(plain.pid(), "PAT"), std::nullopt);
+  EXPECT_EQ(ReadProcessIdentity(plain.pid(), "/bin/sleep").container_id, "") << "this test does not run in a container";
+}
+
+TEST(ProcessIdentity, ContainerIdFromCgroupFiles) {
+  const std::string id = "3f4e5d6c7b8a99887766554433221100ffeeddccbbaa00112233445566778899";
+  EXPECT_EQ(ContainerIdFromCgroup("0::/system.slice/docker-" + id + ".scope\n"), id);
+  EXPECT_EQ(ContainerIdFromCgroup("12:memory:/docker/" + id + "\n11:cpu:/docker/" + id + "\n"), id);
+  EXPECT_EQ(ContainerIdFromCgroup("0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1234.slice/"
+                                  "cri-containerd-" + id + ".scope\n"),
+            id);
+  EXPECT_EQ(ContainerIdFromCgroup("0::/machine.slice/libpod-" + id + ".scope/container\n"), id);
+  EXPECT_EQ(ContainerIdFromCgroup("0::/kubepods/besteffort/pod7/crio-" + id + "\n"), id);
+  EXPECT_EQ(ContainerIdFromCgroup("0::/user.slice/user-1000.slice/session-2.scope\n"), "");
+  EXPECT_EQ(ContainerIdFromCgroup("0::/\n"), "");
+  EXPECT_EQ(ContainerIdFromCgroup("garbage without colons\n::\n"), "");
+  EXPECT_EQ(ContainerIdFromCgroup("0::/docker/" + id.substr(0, 63) + "X\n"), "") << "not hex";
+}
+
+TEST(WallTime, UnixRfc3339AndRelative) {
+  const int64_t now = 1764662400LL * 1000000000;
+  EXPECT_EQ(ParseWallTime("1764662400", now).value(), 1764662400LL * 1000000000);
+  EXPECT_EQ(ParseWallTime("2025-12-02T08:00:00Z", now).value(), 1764662400LL * 1000000000);
+  EXPECT_EQ(ParseWallTime("2025-12-02T09:00:00.5+01:00", now).value(), 1764662400LL * 1000000000 + 500000000);
+  EXPECT_EQ(ParseWallTime("now", now).value(), now);
+  EXPECT_EQ(ParseWallTime("now-1h", now).value(), now - 3600LL * 1000000000);
+  for (const char* bad : {"", "yesterday", "2025-12-02", "2025-12-02T08:00:00", "2025-13-02T08:00:00Z",
+                          "now-", "now+1h", "1e9", "12:00"}) {
+    auto r = ParseWallTime(bad, now);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().kind, ErrorKind::kInvalidArgument);
+  }
+}
+
+TEST(TargetDiscovery, GoProgramsByBuildInfoAndNamesByExecutable) {
+  Child go(kFixtures + "/agentsvc-other", {"-seconds", "30"}, {});
+  Child sleeper("/bin/sleep", {"30"}, {});
+  TargetDiscovery all_go(TargetRules{.all_go = true});
+  EXPECT_TRUE(all_go.IsGoProgram(go.pid()));
+  EXPECT_FALSE(all_go.IsGoProgram(sleeper.pid()));
+  EXPECT_TRUE(all_go.Matches(go.pid()));
+  EXPECT_FALSE(all_go.Matches(sleeper.pid()));
+  uint64_t checked = all_go.files_checked();
+  EXPECT_TRUE(all_go.Matches(go.pid()));
+  EXPECT_EQ(all_go.files_checked(), checked) << "the answer for a file is cached";
+  std::vector<pid_t> scanned = all_go.Scan();
+  EXPECT_NE(std::find(scanned.begin(), scanned.end(), go.pid()), scanned.end());
+  EXPECT_EQ(std::find(scanned.begin(), scanned.end(), sleeper.pid()), scanned.end());
+
+  TargetDiscovery by_name(TargetRules{.exe_names = {"sleep"}});
+  EXPECT_TRUE(by_name.Matches(sleeper.pid()));
+  EXPECT_FALSE(by_name.Matches(go.pid()));
+  TargetDiscovery by_pid(TargetRules{.pids = {go.pid()}, .own_pid = ::getpid()});
+  EXPECT_TRUE(by_pid.Matches(go.pid()));
+  EXPECT_FALSE(by_pid.Matches(sleeper.pid()));
+  TargetDiscovery self(TargetRules{.pids = {::getpid()}, .own_pid = ::getpid()});
+  EXPECT_FALSE(self.Matches(::getpid())) << "never golens itself";
+  EXPECT_FALSE(all_go.Matches(999999999)) << "no such process";
+}
+
+TEST(Push, SeriesNameIsSanitizedAndSorted) {
+  PushItem item;
+  item.service = "check out";
+  item.labels = {{"service_version", "abc{1},2"}, {"host", "h1"}, {"container_id", ""}, {"9bad-name", "x=y"}};
+  EXPECT_EQ(PushSeriesName(item), "check_out.cpu{_9bad_name=x_y,host=h1,service_name=check out,service_version=abc_1__2}");
+  EXPECT_EQ(SanitizePushLabelValue("a\"b'c\nd"), "a_b_c_d");
+}
+
+TEST(Push, BadUrlsAreUsageErrors) {
+  for (const char* url : {"localhost:4040", "ftp://host", "http://", "unix:///tmp/s"}) {
+    PushOptions options;
+    options.url = url;
+    auto pusher = PyroscopePusher::Create(options);
+    ASSERT_FALSE(pusher.ok()) << url;
+    EXPECT_EQ(pusher.error().kind, ErrorKind::kInvalidArgument) << url;
+  }
+}
+
+// A port nobody listens on: Enqueue never blocks, the queue stays bounded
+// (oldest dropped and counted), attempts are retried with backoff, and Stop
+// returns within its drain time.
+TEST(Push, DownServerNeverBlocksOrGrows) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  ::close(fd);  // the port is now closed: connections are refused
+  PushOptions options;
+  options.url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  options.max_queue = 4;
+  options.initial_backoff = 20ms;
+  options.max_backoff = 80ms;
+  auto pusher = PyroscopePusher::Create(options);
+  ASSERT_TRUE(pusher.ok()) << pusher.error().message;
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 100; ++i) {
+    PushItem item;
+    item.service = "svc";
+    item.from_s = i;
+    item.until_s = i + 1;
+    item.pprof_gzip = std::string(1000, 'x');
+    (*pusher)->Enqueue(std::move(item));
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s) << "Enqueue must not wait for the network";
+  std::this_thread::sleep_for(300ms);
+  PushStats s = (*pusher)->stats();
+  EXPECT_LE(s.queue_depth, 4u);
+  EXPECT_GE(s.dropped_full, 96u);
+  EXPECT_GE(s.failed_attempts, 2u) << "retried while down";
+  EXPECT_FALSE(s.server_up);
+  EXPECT_EQ(s.sent, 0u);
+  auto t1 = std::chrono::steady_clock::now();
+  (*pusher)->Stop(200ms);
+  EXPECT_LT(std::chrono::steady_clock::now() - t1, 3s);
+  EXPECT_EQ((*pusher)->stats().dropped_at_stop, s.queue_depth);
+}
+
+}  // namespace
+}  // namespace golens::profiler
