@@ -184,13 +184,20 @@ void Agent::StoreProfile(const ProcessSnapshot& snapshot) {
 }
 
 void Agent::FlushInterval() {
+  auto t0 = std::chrono::steady_clock::now();
   std::vector<ProcessSnapshot> snapshots = session_->TakeProcessSnapshots();
+  double snapshot_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // Finished requests: their ids are labels on the samples already; the
+  // span records themselves are not stored (yet), so they must not pile up.
+  size_t spans = session_->TakeSpans().size();
   for (const ProcessSnapshot& snapshot : snapshots) {
     if (snapshot.process.samples == 0) continue;
     StoreProfile(snapshot);
   }
   std::lock_guard<std::mutex> lock(mu_);
   ++stats_.intervals;
+  stats_.spans_finished += spans;
+  stats_.snapshot_seconds += snapshot_seconds;
   // Identities of processes gone before this interval was taken are not
   // needed any more: their last samples were in it.
   std::erase_if(identities_, [&](const auto& entry) {

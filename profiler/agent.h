@@ -53,6 +53,8 @@ struct AgentStats {
   uint64_t targets_added = 0;
   uint64_t targets_failed = 0;  // matched but could not be attached (exited at once, permission)
   uint64_t retention_deleted = 0;
+  uint64_t spans_finished = 0;     // HTTP requests seen to finish (with --spans)
+  double snapshot_seconds = 0;     // building and symbolizing interval profiles, in total
   size_t live_targets = 0;
   std::optional<PushStats> push;
   SessionStats session;

@@ -129,7 +129,7 @@ TEST(Agent, ServicesBuildsRestartsAndRecordAgreement) {
 
   auto t0 = std::chrono::system_clock::now();
   AgentProcess agent({"--store", store_dir, "--exe-name", "agentsvc-v1", "--exe-name", "agentsvc-v2",
-                      "--exe-name", "agentsvc-other", "--interval", "2s", "--hz", "99"});
+                      "--exe-name", "agentsvc-other", "--interval", "2s", "--hz", "299"});
   ASSERT_TRUE(agent.WaitStarted()) << agent.process().err();
 
   // checkout v1 and inventory (first run) together; inventory is also
@@ -138,7 +138,7 @@ TEST(Agent, ServicesBuildsRestartsAndRecordAgreement) {
   Subprocess inventory_1(Env("OTEL_SERVICE_NAME=inventory", other, 7));
   ASSERT_TRUE(inventory_1.WaitForOutput("agentsvc", 5s, true));
   const std::string recorded = store_dir + "/../inventory-record.pb.gz";
-  Subprocess record({kGolens, "record", "--pid", std::to_string(inventory_1.pid()), "--duration", "20s", "--hz", "99",
+  Subprocess record({kGolens, "record", "--pid", std::to_string(inventory_1.pid()), "--duration", "20s", "--hz", "299",
                      "-o", recorded});
   ASSERT_TRUE(checkout_v1.Wait(20s).has_value());
   ASSERT_TRUE(inventory_1.Wait(20s).has_value());
@@ -199,7 +199,7 @@ TEST(Agent, ServicesBuildsRestartsAndRecordAgreement) {
     auto merged = pprof::ReadProfileFile(out);
     ASSERT_TRUE(merged.ok()) << merged.error().message;
     auto inclusive = InclusiveSamples(*merged);
-    ASSERT_GT(inclusive["main.light"], 20) << "too few samples to judge";
+    ASSERT_GT(inclusive["main.light"], 40) << "too few samples to judge";
     double measured = static_cast<double>(inclusive["main.heavy"]) / inclusive["main.light"];
     EXPECT_NEAR(measured, ratio, ratio * 0.25) << "build " << build;
     CommandResult top = RunCommand({kGo, "tool", "pprof", "-top", out});
@@ -304,6 +304,37 @@ TEST(Agent, KillNineThenRestart) {
   ASSERT_TRUE(last.WaitStarted()) << last.process().err();
   std::this_thread::sleep_for(1500ms);
   EXPECT_EQ(last.Stop(), std::optional<int>(0)) << last.process().err();
+}
+
+// --retention: a restart deletes what ended longer ago than the retention.
+TEST(Agent, RetentionDeletesOldProfiles) {
+  RequireRoot();
+  const std::string store_dir = MakeDir("agent-retention");
+  Subprocess target(Env("GOLENS_SERVICE=retained", Fixture("agentsvc-other"), 12));
+  {
+    AgentProcess agent({"--store", store_dir, "--pid", std::to_string(target.pid()), "--interval", "1s"});
+    ASSERT_TRUE(agent.WaitStarted()) << agent.process().err();
+    std::this_thread::sleep_for(2500ms);
+    ASSERT_EQ(agent.Stop(), std::optional<int>(0)) << agent.process().err();
+  }
+  const int64_t first_run_end =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  std::this_thread::sleep_for(3s);
+  AgentProcess agent({"--store", store_dir, "--pid", std::to_string(target.pid()), "--interval", "1s", "--retention",
+                      "2s"});
+  ASSERT_TRUE(agent.WaitStarted()) << agent.process().err();
+  std::this_thread::sleep_for(1500ms);
+  ASSERT_EQ(agent.Stop(), std::optional<int>(0)) << agent.process().err();
+  store::StoreOptions ro;
+  ro.read_only = true;
+  auto store = store::Store::Open(store_dir, ro);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  store::Selection s;
+  s.service = "retained";
+  auto metas = (*store)->Select(s);
+  ASSERT_TRUE(metas.ok());
+  ASSERT_FALSE(metas->empty()) << "the second run stored nothing";
+  for (const auto& m : *metas) EXPECT_GT(m.end_ns, first_run_end) << "a profile of the first run survived retention";
 }
 
 // A full disk: one clear error, intervals dropped (counted), the agent keeps
