@@ -15,7 +15,7 @@
 #include <linux/types.h>
 #endif
 
-#define GOLENS_ABI_VERSION 2
+#define GOLENS_ABI_VERSION 3
 
 /* Frames per stack: the kernel's default kernel.perf_event_max_stack. */
 #define GOLENS_MAX_FRAMES 127
@@ -38,6 +38,7 @@ enum golens_proc_flags {
   GOLENS_PROC_LABELS_SLICE = 1u << 5,    /* g.labels -> []{key, value string}, sorted (Go >= 1.24) */
   GOLENS_PROC_SWISS_MAPS = 1u << 6,      /* Go maps are Swiss tables (Go >= 1.24 by default) */
   GOLENS_PROC_SPANS = 1u << 7,           /* HTTP handler probes are on: samples carry spans */
+  GOLENS_PROC_MAPS = 1u << 8,            /* map_pcs table map_table is filled: samples in map code carry map stats */
 };
 
 struct golens_proc_info {
@@ -55,7 +56,14 @@ struct golens_proc_info {
   __u16 request_url;     /* offsetof(http.Request, URL) (a *url.URL) */
   __u16 request_header;  /* offsetof(http.Request, Header) (a map[string][]string) */
   __u16 url_path;        /* offsetof(url.URL, Path) (a string) */
-  __u64 reserved[3];     /* room for map offsets without an ABI bump of the key */
+  /* Map statistics (GOLENS_PROC_MAPS): the map-operation code of the
+   * program spans [map_text_start, map_text_start + map_text_len) (runtime
+   * addresses); entry map_table of "map_pcs" says, per PC range of it, where
+   * the map pointer is. */
+  __u64 map_text_start;
+  __u32 map_text_len;
+  __u32 map_table;
+  __u64 map_reserved;    /* deep mode */
 };
 
 /* ---- Ring buffer records. Every record starts with a golens_record_header;
@@ -90,7 +98,8 @@ enum golens_section_kind {
   GOLENS_SECTION_NONE = 0,
   GOLENS_SECTION_LABELS = 1, /* the user goroutine's pprof labels, copied at sample time */
   GOLENS_SECTION_SPAN = 2,   /* the HTTP request the goroutine serves: a struct golens_span */
-  /* next: map statistics, native stack snapshot */
+  GOLENS_SECTION_MAP = 3,    /* the header of the Go map being operated on: a struct golens_map_stats */
+  /* next: native stack snapshot */
   GOLENS_SECTION_COUNT = 16,
 };
 
@@ -123,6 +132,57 @@ struct golens_section {
   __u16 kind;  /* golens_section_kind */
   __u16 flags; /* per kind */
   __u32 size;  /* payload bytes after this header, before padding */
+};
+
+/* ---- Go map statistics ------------------------------------------------------
+ * Per program (shared by every process running it, keyed by a table id user
+ * space assigns): the PC ranges of the map-operation functions where the map
+ * pointer can be recovered, sorted by start, found by disassembly
+ * (profiler/map_pointer_flow.*). Offsets are from map_text_start. */
+#define GOLENS_MAX_MAP_PCS 512 /* a power of two: BPF bisects with masks */
+
+enum golens_map_ptr_where {
+  GOLENS_MAP_PTR_NONE = 0,
+  GOLENS_MAP_PTR_RBX = 1,       /* still in the argument register RBX (runtime.map* entry points) */
+  GOLENS_MAP_PTR_RAX = 2,       /* still in RAX (methods of internal/runtime/maps.Map: the receiver) */
+  GOLENS_MAP_PTR_FRAME = 3,     /* spilled: at [RBP + slot] */
+  GOLENS_MAP_PTR_VIA_CALLER = 4,/* a frameless callee (the key hash): [RSP] is a return address into a FRAME range; RBP is the caller's */
+};
+
+struct golens_map_pc {
+  __u32 start;  /* offset from map_text_start */
+  __u16 len;
+  __u8 where;   /* golens_map_ptr_where */
+  __s8 slot;    /* GOLENS_MAP_PTR_FRAME: offset from RBP */
+};
+
+struct golens_map_pcs {
+  __u32 count;
+  __u32 reserved;
+  struct golens_map_pc pcs[GOLENS_MAX_MAP_PCS];
+};
+
+enum golens_map_stats_flags {
+  GOLENS_MAP_SWISS = 1u << 0,   /* a Swiss table (internal/runtime/maps.Map) */
+  GOLENS_MAP_GROWING = 1u << 1, /* bucket map: oldbuckets != nil */
+  GOLENS_MAP_DIR_CUT = 1u << 2, /* Swiss: more tables than BPF visits; capacity covers dir_seen entries */
+};
+
+/* GOLENS_SECTION_MAP payload: the map header, read and checked at sample
+ * time (a header that is not plausible gives no section). */
+#define GOLENS_MAP_DIR_VISITS 64
+
+struct golens_map_stats {
+  __u64 map;       /* address of the header */
+  __u64 count;     /* len(m) */
+  __u64 buckets;   /* bucket maps: 1 << B; Swiss: groups over the tables seen (small map: 1) */
+  __u64 capacity;  /* Swiss: slots over the tables seen (small map: 8); bucket maps: 0 */
+  __u32 dir_len;   /* Swiss: directory entries (0: small map) */
+  __u32 dir_seen;  /* Swiss: directory entries visited */
+  __u16 flags;     /* golens_map_stats_flags */
+  __u8 where;      /* golens_map_ptr_where the pointer came from */
+  __u8 log2;       /* bucket maps: B; Swiss: globalDepth */
+  __u32 reserved;
 };
 
 /* ---- Zero-code HTTP spans: one per request a goroutine serves, from the
@@ -239,6 +299,11 @@ enum golens_metric {
   GOLENS_METRIC_SPAN_ENDED,          /* handler returns seen with their span */
   GOLENS_METRIC_SPAN_ERROR,          /* reading the request, or the span table full */
   GOLENS_METRIC_SPAN_LOST,           /* finished spans lost: ring buffer full */
+  GOLENS_METRIC_MAP_PC,              /* samples at a PC in map code */
+  GOLENS_METRIC_MAP_NO_POINTER,      /* of those, no map pointer at that PC */
+  GOLENS_METRIC_MAP_READ_ERROR,      /* reading the map header failed */
+  GOLENS_METRIC_MAP_IMPLAUSIBLE,     /* the header read did not look like a map's */
+  GOLENS_METRIC_MAP_STATS,           /* samples with map statistics */
   GOLENS_METRIC_COUNT,
 };
 

@@ -33,6 +33,8 @@ const volatile bool collect_goid = true;
 const volatile bool collect_labels = true;
 /* Attach the HTTP request a goroutine serves (--spans) to its samples. */
 const volatile bool collect_spans = false;
+/* Read the header of the Go map a sample is operating on (--maps). */
+const volatile bool collect_maps = false;
 /* Wake the reader only once this many bytes are pending (0 = every record). */
 const volatile __u64 wakeup_bytes = 0;
 /* Inode of golens's own PID namespace when that is not the initial one: pids
@@ -594,6 +596,184 @@ static __always_inline __u32 append_span(__u32 tgid, __u64 goid, __u32 offset, s
   return (offset + sizeof(*section) + sizeof(*span) + 7) & ~7u;
 }
 
+/* ---- Go map statistics ----------------------------------------------------
+ * A sample whose PC is in map code: find the map pointer where the PC table
+ * of the program says it is (a register, the spill slot at [RBP + slot], or
+ * through the return address of a frameless hash function), read the map
+ * header, check that it looks like one, and append it as a section. */
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 256);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, __u32); /* golens_proc_info.map_table */
+  __type(value, struct golens_map_pcs);
+} map_pcs SEC(".maps");
+
+/* The range of `table` containing text offset `off`, or 0. */
+static __always_inline const struct golens_map_pc *find_map_pc(const struct golens_map_pcs *table, __u64 off) {
+  __u32 lo = 0, hi = table->count;
+  if (hi > GOLENS_MAX_MAP_PCS) hi = GOLENS_MAX_MAP_PCS;
+  for (int i = 0; i < 11; i++) { /* log2(GOLENS_MAX_MAP_PCS) + 2 */
+    if (lo >= hi) break;
+    __u32 mid = (lo + hi) / 2;
+    const struct golens_map_pc *pc = &table->pcs[mid & (GOLENS_MAX_MAP_PCS - 1)];
+    if (off < pc->start) {
+      hi = mid;
+    } else if (off - pc->start >= pc->len) {
+      lo = mid + 1;
+    } else {
+      return pc;
+    }
+  }
+  return 0;
+}
+
+struct dir_walk {
+  __u64 dir;
+  __u64 prev;
+  __u64 used;
+  __u64 capacity;
+  __u32 tables;
+  __u32 seen;
+  __u32 bad;
+};
+
+/* One directory entry of a Swiss map: a table (consecutive entries may
+ * share one). table: used u16 @0, capacity u16 @2 (go-runtime.md 5.2). */
+static long dir_entry(__u32 i, struct dir_walk *w) {
+  __u64 table = 0;
+  if (read_user_u64(&table, w->dir + 8 * (__u64)i) != 0 || table == 0) {
+    w->bad = 1;
+    return 1;
+  }
+  w->seen = i + 1;
+  if (table == w->prev) return 0;
+  w->prev = table;
+  __u64 head = 0;
+  if (read_user_u64(&head, table) != 0) {
+    w->bad = 1;
+    return 1;
+  }
+  __u64 used = head & 0xffff, capacity = (head >> 16) & 0xffff;
+  if (capacity < 8 || capacity > 1024 || (capacity & (capacity - 1)) || used > capacity) {
+    w->bad = 1;
+    return 1;
+  }
+  w->used += used;
+  w->capacity += capacity;
+  w->tables++;
+  return 0;
+}
+
+/* Reads and checks the header at `map`; 0 when it is a plausible map. */
+static __always_inline int read_map_header(const struct golens_proc_info *proc, __u64 map,
+                                           struct golens_map_stats *st) {
+  if (map == 0) return -1;
+  if (proc->flags & GOLENS_PROC_SWISS_MAPS) {
+    __u64 m[5]; /* used, seed, dirPtr, dirLen, {globalDepth, globalShift, writing, tombstonePossible} */
+    if (bpf_probe_read_user(m, sizeof(m), (const void *)map) != 0) return -2;
+    st->flags = GOLENS_MAP_SWISS;
+    st->count = m[0];
+    if (m[3] == 0) { /* a small map: one group, no directory */
+      if (m[0] > 8 || (m[0] != 0 && m[2] == 0)) return -1;
+      st->buckets = 1;
+      st->capacity = 8;
+      return 0;
+    }
+    __u32 depth = m[4] & 0xff, shift = (m[4] >> 8) & 0xff;
+    if (depth > 40 || m[3] != (1ull << depth) || shift != 64 - depth || m[2] == 0) return -1;
+    struct dir_walk w = {.dir = m[2]};
+    __u32 visits = m[3] > GOLENS_MAP_DIR_VISITS ? GOLENS_MAP_DIR_VISITS : (__u32)m[3];
+    bpf_loop(visits, dir_entry, &w, 0);
+    if (w.bad || w.tables == 0) return -1;
+    /* Every table seen: the tables' counts must add up to the map's. */
+    if (visits == m[3] && w.used != m[0]) return -1;
+    if (visits < m[3]) st->flags |= GOLENS_MAP_DIR_CUT;
+    st->dir_len = (__u32)m[3];
+    st->dir_seen = w.seen;
+    st->log2 = (__u8)depth;
+    st->capacity = w.capacity;
+    st->buckets = w.capacity / 8;
+    return 0;
+  }
+  __u64 h[4]; /* count; flags, B, noverflow, hash0; buckets; oldbuckets */
+  if (bpf_probe_read_user(h, sizeof(h), (const void *)map) != 0) return -2;
+  __u32 flags = h[1] & 0xff, b = (h[1] >> 8) & 0xff;
+  if (b > 40 || flags > 15) return -1;
+  /* At most 6.5 entries per bucket (8 in a lone bucket) before it grows. */
+  __u64 most = b == 0 ? 8 : (13ull << b) / 2;
+  if (h[0] > most || (h[0] != 0 && h[2] == 0)) return -1;
+  st->count = h[0];
+  st->buckets = 1ull << b;
+  st->log2 = (__u8)b;
+  if (h[3] != 0) st->flags |= GOLENS_MAP_GROWING;
+  return 0;
+}
+
+static __always_inline __u32 append_map_stats(const struct golens_proc_info *proc, struct pt_regs *user_regs,
+                                              __u32 offset, struct scratch *buffer, struct golens_sample *s) {
+  __u64 ip = BPF_CORE_READ(user_regs, ip);
+  if (ip < proc->map_text_start || ip - proc->map_text_start >= proc->map_text_len) return offset;
+  count(GOLENS_METRIC_MAP_PC);
+  __u32 id = proc->map_table;
+  const struct golens_map_pcs *table = bpf_map_lookup_elem(&map_pcs, &id);
+  const struct golens_map_pc *pc = table ? find_map_pc(table, ip - proc->map_text_start) : 0;
+  if (!pc) goto none;
+  __u8 where = pc->where;
+  __s8 slot = pc->slot;
+  if (where == GOLENS_MAP_PTR_VIA_CALLER) {
+    /* In a frameless hash function: the operation that called it is at the
+     * return address, with its frame (RBP) still in place. */
+    if (!(s->flags & GOLENS_SAMPLE_USER_SP_VALID)) goto none;
+    __u64 ret = s->user_sp_words[0];
+    if (ret < proc->map_text_start || ret - proc->map_text_start >= proc->map_text_len) goto none;
+    const struct golens_map_pc *caller = find_map_pc(table, ret - proc->map_text_start);
+    if (!caller || caller->where != GOLENS_MAP_PTR_FRAME) goto none;
+    slot = caller->slot;
+  }
+  __u64 map = 0;
+  if (where == GOLENS_MAP_PTR_RBX) {
+    map = BPF_CORE_READ(user_regs, bx);
+  } else if (where == GOLENS_MAP_PTR_RAX) {
+    map = BPF_CORE_READ(user_regs, ax);
+  } else if (where == GOLENS_MAP_PTR_FRAME || where == GOLENS_MAP_PTR_VIA_CALLER) {
+    __u64 bp = BPF_CORE_READ(user_regs, bp);
+    if (bp == 0 || read_user_u64(&map, bp + slot) != 0) {
+      count(GOLENS_METRIC_MAP_READ_ERROR);
+      return offset;
+    }
+  } else {
+    goto none;
+  }
+
+  if (offset > GOLENS_MAX_RECORD_BYTES - sizeof(struct golens_section) - sizeof(struct golens_map_stats) - 8)
+    return offset;
+  struct golens_section *section = (struct golens_section *)(buffer->data + offset);
+  struct golens_map_stats *st = (struct golens_map_stats *)(buffer->data + offset + sizeof(*section));
+  __builtin_memset(st, 0, sizeof(*st));
+  st->map = map;
+  st->where = where;
+  int err = read_map_header(proc, map, st);
+  if (err == -2) {
+    count(GOLENS_METRIC_MAP_READ_ERROR);
+    return offset;
+  }
+  if (err != 0) {
+    count(GOLENS_METRIC_MAP_IMPLAUSIBLE);
+    return offset;
+  }
+  section->kind = GOLENS_SECTION_MAP;
+  section->flags = 0;
+  section->size = sizeof(*st);
+  s->sections |= 1u << GOLENS_SECTION_MAP;
+  count(GOLENS_METRIC_MAP_STATS);
+  return (offset + sizeof(*section) + sizeof(*st) + 7) & ~7u;
+none:
+  count(GOLENS_METRIC_MAP_NO_POINTER);
+  return offset;
+}
+
 SEC("perf_event")
 int golens_sample_cpu(struct bpf_perf_event_data *ctx) {
   struct task_struct *task = bpf_get_current_task_btf();
@@ -687,6 +867,7 @@ int golens_sample_cpu(struct bpf_perf_event_data *ctx) {
     if (collect_spans && (s->flags & GOLENS_SAMPLE_GOID_VALID) && (proc->flags & GOLENS_PROC_SPANS)) {
       offset = append_span(tgid, s->goid, offset, buffer, s);
     }
+    if (collect_maps && (proc->flags & GOLENS_PROC_MAPS)) offset = append_map_stats(proc, user_regs, offset, buffer, s);
   }
 
   /* The barrier keeps clang from folding this check away: the verifier

@@ -126,6 +126,11 @@ const char* MetricName(int metric) {
     case GOLENS_METRIC_SPAN_ENDED: return "HTTP handler returns";
     case GOLENS_METRIC_SPAN_ERROR: return "span errors (request unreadable, span table full)";
     case GOLENS_METRIC_SPAN_LOST: return "finished spans lost (ring buffer full)";
+    case GOLENS_METRIC_MAP_PC: return "samples in map code";
+    case GOLENS_METRIC_MAP_NO_POINTER: return "map samples without a map pointer at their PC";
+    case GOLENS_METRIC_MAP_READ_ERROR: return "map header read errors";
+    case GOLENS_METRIC_MAP_IMPLAUSIBLE: return "map headers that did not look like one";
+    case GOLENS_METRIC_MAP_STATS: return "samples with map statistics";
   }
   return "?";
 }
@@ -162,6 +167,7 @@ Result<std::unique_ptr<BpfSampler>> BpfSampler::Create(const SamplerOptions& opt
   skel->rodata->collect_goid = options.goroutine_ids;
   skel->rodata->collect_labels = options.labels;
   skel->rodata->collect_spans = options.spans;
+  skel->rodata->collect_maps = options.maps;
   skel->rodata->pidns_inum = options.pid_namespace_inode;
   size_t ring_bytes = options.ringbuf_bytes ? options.ringbuf_bytes : RingbufSize(cpus.size(), options.hz);
   // Wake the reader at a quarter full; otherwise it drains on its poll interval.
@@ -195,6 +201,19 @@ Result<void> BpfSampler::SetTarget(pid_t tgid, const golens_proc_info& info) {
 void BpfSampler::RemoveTarget(pid_t tgid) {
   __u32 key = static_cast<__u32>(tgid);
   bpf_map_delete_elem(bpf_map__fd(skel_->maps.targets), &key);
+}
+
+Result<void> BpfSampler::SetMapTable(uint32_t id, const golens_map_pcs& table) {
+  __u32 key = id;
+  if (bpf_map_update_elem(bpf_map__fd(skel_->maps.map_pcs), &key, &table, BPF_ANY) != 0) {
+    return ErrnoError("add map PC table " + std::to_string(id) + " to the BPF map");
+  }
+  return Ok();
+}
+
+void BpfSampler::RemoveMapTable(uint32_t id) {
+  __u32 key = id;
+  bpf_map_delete_elem(bpf_map__fd(skel_->maps.map_pcs), &key);
 }
 
 Result<golens_proc_info> BpfSampler::GetTarget(pid_t tgid) const {

@@ -33,6 +33,7 @@ struct SamplerOptions {
   bool goroutine_ids = true;
   bool labels = true;  // copy pprof labels into each sample
   bool spans = false;  // HTTP handler spans (uprobes attached per binary)
+  bool maps = false;   // read the header of the Go map a sample is operating on
   size_t ringbuf_bytes = 0;  // 0 = sized from CPU count and rate (half a second of samples)
   // Inode of golens's PID namespace when it is not the initial one (0 = the
   // initial one): BPF then keys targets by the pids golens sees.
@@ -73,6 +74,10 @@ class BpfSampler {
   Result<void> Poll(int timeout_ms);
   // Delivers everything pending without waiting.
   Result<void> Drain();
+
+  // The map-pointer PC table `id` (golens_proc_info.map_table) of a program.
+  Result<void> SetMapTable(uint32_t id, const golens_map_pcs& table);
+  void RemoveMapTable(uint32_t id);
 
   // Counters summed over CPUs.
   Metrics ReadMetrics() const;

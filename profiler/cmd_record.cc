@@ -28,6 +28,7 @@
 #include "profiler/base/log.h"
 #include "profiler/capabilities.h"
 #include "profiler/cli_errors.h"
+#include "profiler/cmd_maps_options.h"
 #include "profiler/commands.h"
 #include "profiler/duration.h"
 #include "profiler/process_launcher.h"
@@ -57,6 +58,7 @@ struct RecordFlags {
   bool no_labels = false;
   bool spans = false;
   std::string spans_out;
+  MapsFlags maps;
   bool children = false;
   bool no_children = false;
 };
@@ -124,10 +126,10 @@ void ReportProgram(const ProcessState& p, bool named) {
       GOLENS_LOG(kDebug) << Describe(p) << ": not a Go binary; Go features are off (native symbols only)";
     }
   } else if (!go.go_features_on()) {
-    GOLENS_LOG(kWarn) << Describe(p) << ": " << go.go_features_off_reason << "; Go features (goroutine ids) are off";
+    GOLENS_LOG(kWarn) << Describe(p) << ": " << go.go_features_off_reason << "; Go features (goroutine ids, map statistics) are off";
   } else if (!go.offsets_exact) {
     GOLENS_LOG(kWarn) << Describe(p) << ": newer than golens's offset tables; goroutine ids from the newest row, "
-                         "pprof labels and spans off";
+                         "pprof labels, spans and map statistics off";
   } else {
     GOLENS_LOG(kDebug) << Describe(p) << ": TLS offset " << go.tls_offset
                        << (go.tls_detected ? " (from runtime.stackcheck)" : " (default)");
@@ -216,6 +218,7 @@ Result<Outcome> Record(const RecordFlags& flags) {
   options.attributes.labels = !flags.no_labels;
   options.spans = flags.spans;
   options.attributes.spans = flags.spans;
+  GOLENS_TRY_VOID(ApplyMapsFlags(flags.maps, &options.maps));
   // Debugging knob (and how the tests provoke drops): ring buffer size in
   // bytes, a power of two multiple of the page size.
   if (const char* bytes = std::getenv("GOLENS_RINGBUF_BYTES")) {
@@ -427,6 +430,7 @@ void RegisterRecordCommand(CLI::App& app, int* exit_code) {
                 "Zero-code HTTP spans: samples inside net/http handlers carry trace_id, span_id, "
                 "http.method and http.path (uprobes on the handler dispatch)");
   cmd->add_option("--spans-out", flags->spans_out, "With --spans: one JSON line per finished request");
+  AddMapsFlags(cmd, &flags->maps);
   cmd->add_flag("--no-labels", flags->no_labels,
                 "Leave out the goroutines' pprof labels (copied into every sample by default)");
   cmd->add_option("command", flags->command, "Command to start and profile, after --");

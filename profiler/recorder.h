@@ -54,6 +54,7 @@ struct RecorderStats {
   AttributeCounts attributes;      // labels cut, dropped, malformed
   uint64_t spans = 0;              // finished requests seen
   uint64_t spans_dropped = 0;      // not kept: kMaxPendingSpans were waiting
+  uint64_t map_samples = 0;        // samples in a map operation (with a map_site)
   size_t processes_live = 0;
 };
 
@@ -107,6 +108,9 @@ class Recorder {
   std::shared_ptr<const MappingRecord> NewMappingLocked(pid_t pid, const symbolizer::Mapping& m);
   void RefreshMappingsLocked(ProcessState& process);
   const std::shared_ptr<const MappingRecord>* FindMappingLocked(ProcessState& process, uint64_t address);
+  // The user frame that called the map operation the sample is in (its
+  // innermost Go frames are map code), or -1.
+  int MapSiteFrameLocked(ProcessState& process, const std::vector<uint64_t>& user, bool kernel_mode);
   void RestoreLeafCallerLocked(ProcessState& process, const golens_sample& head, std::vector<uint64_t>& user);
   void GoneLocked(std::shared_ptr<ProcessState> process);  // by value: it may be the map's own copy
 

@@ -27,6 +27,7 @@
 #include "profiler/binary_record.h"
 #include "profiler/bpf_sampler.h"
 #include "profiler/frame_cache.h"
+#include "profiler/map_tables.h"
 #include "profiler/process_source.h"
 #include "profiler/recorder.h"
 
@@ -49,6 +50,11 @@ struct SessionOptions {
   // target binary that has it; samples then carry the request's span
   // (attributes.spans decides whether it becomes labels).
   bool spans = false;
+  // Go map statistics (profiler/map_tables.h): kSampled reads the header of
+  // the map a sample is operating on; kOff leaves map code alone.
+  struct Maps {
+    MapsMode mode = MapsMode::kSampled;
+  } maps;
 };
 
 struct TargetOptions {
@@ -125,6 +131,7 @@ class Session : private RecorderListener {
   BinaryRegistry binaries_;
   std::unique_ptr<Recorder> recorder_;
   std::unique_ptr<BpfSampler> sampler_;
+  std::unique_ptr<MapTables> map_tables_;  // null with maps off
   std::unique_ptr<symbolizer::Kallsyms> kallsyms_;
   mutable std::mutex snapshot_mu_;  // the frame cache
   FrameCache frames_;

@@ -1,0 +1,114 @@
+#include "profiler/map_code.h"
+
+#include <algorithm>
+
+#include "profiler/function_frame.h"
+#include "profiler/go_binary_info.h"
+#include "profiler/go_offsets.h"
+#include "profiler/map_pointer_flow.h"
+#include "symbolizer/symbolizer.h"
+
+namespace golens::profiler {
+namespace {
+
+// Functions larger than this are not map code we can reason about.
+constexpr uint64_t kMaxFunctionBytes = 1 << 14;
+
+// Prefixes of map operations (go-runtime.md 5.3; Go 1.24+ keeps the
+// runtime.* names through linkname, the helpers are internal/runtime/maps.*).
+constexpr const char* kOperationPrefixes[] = {"runtime.mapaccess", "runtime.mapassign", "runtime.mapdelete",
+                                              "runtime.mapclear", "internal/runtime/maps."};
+// The key hash functions map operations call through the type's hasher
+// (runtime/alg.go, asm_amd64.s): assembly without a frame, so RBP stays the
+// calling operation's and [RSP] is the return address into it.
+constexpr const char* kHashPrefixes[] = {"runtime.memhash", "runtime.strhash", "aeshashbody", "runtime.aeshash"};
+
+}  // namespace
+
+bool MapCode::IsOperation(uint64_t vaddr) const {
+  auto it = std::upper_bound(operations.begin(), operations.end(), vaddr,
+                             [](uint64_t v, const std::pair<uint64_t, uint64_t>& r) { return v < r.first; });
+  if (it == operations.begin()) return false;
+  --it;
+  return vaddr >= it->first && vaddr < it->second;
+}
+
+MapCode AnalyzeMapCode(const symbolizer::Binary& binary, const GoBinaryInfo& info) {
+  MapCode code;
+  if (!info.go_features_on()) {
+    code.off_reason = info.go_features_off_reason.empty() ? "Go features are off" : info.go_features_off_reason;
+    return code;
+  }
+  std::optional<GoVersion> version = ParseGoVersion(info.go_version);
+  // Register arguments (the pointer in RBX/RAX) from Go 1.17 on amd64; the
+  // header layouts are known through Go 1.27 (go-runtime.md 5.1, 5.2).
+  if (!version || *version < GoVersion{1, 17, 0} || GoVersion{1, 27, 0} < *version) {
+    code.off_reason = "map statistics need Go 1.17 to 1.27 (this is " +
+                      (info.go_version.empty() ? std::string("an unknown release") : info.go_version) + ")";
+    return code;
+  }
+
+  struct Traced {
+    uint64_t vaddr;
+    std::vector<MapPointerRange> ranges;
+  };
+  std::vector<MapPointerRange> all;
+  for (const char* prefix : kOperationPrefixes) {
+    for (const symbolizer::Symbol& fn : binary.FindSymbolsWithPrefix(prefix)) {
+      if (fn.size == 0 || fn.size > kMaxFunctionBytes) continue;
+      code.operations.emplace_back(fn.vaddr, fn.vaddr + fn.size);
+      std::optional<MapPointerHome> home;
+      if (fn.name.starts_with("runtime.map")) home = kMapEntryHome;
+      if (fn.name.starts_with("internal/runtime/maps.(*Map).")) home = kMapMethodHome;
+      if (!home) continue;
+      std::span<const uint8_t> bytes = binary.ReadVaddr(fn.vaddr, fn.size);
+      if (bytes.size() != fn.size) continue;
+      std::vector<MapPointerRange> ranges = TraceMapPointer(bytes, fn.vaddr, *home);
+      if (!ranges.empty()) ++code.traced_functions;
+      all.insert(all.end(), ranges.begin(), ranges.end());
+    }
+  }
+  for (const char* prefix : kHashPrefixes) {
+    for (const symbolizer::Symbol& fn : binary.FindSymbolsWithPrefix(prefix)) {
+      if (fn.size == 0 || fn.size > kMaxFunctionBytes) continue;
+      std::span<const uint8_t> bytes = binary.ReadVaddr(fn.vaddr, fn.size);
+      if (bytes.size() != fn.size) continue;
+      if (!AnalyzeFunctionFrame(bytes.data(), bytes.size(), fn.vaddr).frameless) continue;
+      all.push_back(MapPointerRange{fn.vaddr, fn.vaddr + fn.size, GOLENS_MAP_PTR_VIA_CALLER, 0});
+    }
+  }
+  std::sort(code.operations.begin(), code.operations.end());
+  std::sort(all.begin(), all.end(), [](const MapPointerRange& a, const MapPointerRange& b) { return a.start < b.start; });
+  // Overlaps only come from one symbol listed twice (an alias): keep the first.
+  std::vector<MapPointerRange> ranges;
+  for (const MapPointerRange& r : all) {
+    if (!ranges.empty() && r.start < ranges.back().end) continue;
+    ranges.push_back(r);
+  }
+  if (ranges.empty()) {
+    code.off_reason = "no map operations found in the binary";
+    return code;
+  }
+  if (ranges.size() > GOLENS_MAX_MAP_PCS) {
+    code.pcs_dropped = ranges.size() - GOLENS_MAX_MAP_PCS;
+    ranges.resize(GOLENS_MAX_MAP_PCS);
+  }
+  code.text_start = ranges.front().start;
+  code.text_end = ranges.back().end;
+  if (code.text_end - code.text_start > UINT32_MAX) {
+    code.off_reason = "map code spread over more than 4 GiB";
+    return code;
+  }
+  for (const MapPointerRange& r : ranges) {
+    if (r.end - r.start > UINT16_MAX) continue;
+    golens_map_pc pc{};
+    pc.start = static_cast<uint32_t>(r.start - code.text_start);
+    pc.len = static_cast<uint16_t>(r.end - r.start);
+    pc.where = r.where;
+    pc.slot = r.slot;
+    code.pcs.push_back(pc);
+  }
+  return code;
+}
+
+}  // namespace golens::profiler
