@@ -166,6 +166,7 @@ enum golens_map_stats_flags {
   GOLENS_MAP_SWISS = 1u << 0,   /* a Swiss table (internal/runtime/maps.Map) */
   GOLENS_MAP_GROWING = 1u << 1, /* bucket map: oldbuckets != nil */
   GOLENS_MAP_DIR_CUT = 1u << 2, /* Swiss: more tables than BPF visits; capacity covers dir_seen entries */
+  GOLENS_MAP_LOAD_6 = 1u << 3,  /* bucket map of Go <= 1.21: grows past 6 entries per bucket, not 6.5 */
 };
 
 /* GOLENS_SECTION_MAP payload: the map header, read and checked at sample

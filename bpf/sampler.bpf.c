@@ -708,6 +708,8 @@ static __always_inline int read_map_header(const struct golens_proc_info *proc, 
   st->buckets = 1ull << b;
   st->log2 = (__u8)b;
   if (h[3] != 0) st->flags |= GOLENS_MAP_GROWING;
+  /* loadFactorNum was (8*13/16)*2 = 12 up to Go 1.21, 8*13/16*2 = 13 after. */
+  if (proc->go_version < 0x10016) st->flags |= GOLENS_MAP_LOAD_6;
   return 0;
 }
 

@@ -55,6 +55,7 @@ int64_t MapLoadPercent(const golens_map_stats& st) {
     return static_cast<int64_t>(st.count * 800 / (capacity * 7));
   }
   if (st.buckets == 0) return -1;
+  if (st.flags & GOLENS_MAP_LOAD_6) return static_cast<int64_t>(st.count * 100 / (6 * st.buckets));
   return static_cast<int64_t>(st.count * 200 / (13 * st.buckets));
 }
 

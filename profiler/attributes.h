@@ -65,8 +65,8 @@ void CollectAttributes(const SampleView& sample, const AttributeOptions& options
                        AttributeCounts* counts = nullptr, int map_site_frame = -1);
 
 // The load of a map as percent of what its implementation allows before it
-// grows: 6.5 entries per bucket (Go <= 1.23), 7/8 of the slots (Swiss
-// tables), 8 entries in a small Swiss map. -1 when unknown.
+// grows: 6.5 entries per bucket (Go 1.22, 1.23; 6 up to 1.21), 7/8 of the
+// slots (Swiss tables), 8 entries in a small Swiss map. -1 when unknown.
 int64_t MapLoadPercent(const golens_map_stats& stats);
 
 // Interns attribute sets so a key holds a small id. One table per interval:

@@ -39,6 +39,10 @@ MapCode AnalyzeMapCode(const symbolizer::Binary& binary, const GoBinaryInfo& inf
     code.off_reason = info.go_features_off_reason.empty() ? "Go features are off" : info.go_features_off_reason;
     return code;
   }
+  if (!info.offsets_exact) {
+    code.off_reason = info.go_version + " is newer than golens's tables";
+    return code;
+  }
   std::optional<GoVersion> version = ParseGoVersion(info.go_version);
   // Register arguments (the pointer in RBX/RAX) from Go 1.17 on amd64; the
   // header layouts are known through Go 1.27 (go-runtime.md 5.1, 5.2).

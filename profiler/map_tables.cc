@@ -24,7 +24,9 @@ uint32_t MapTables::TableFor(const std::shared_ptr<BinaryRecord>& binary, const 
   table.binary = binary;
   const MapCode& code = binary->map_code();
   if (!code.on()) {
-    if (binary->go_info().go_features_on()) {
+    // A program with Go features off or newer than the tables is reported
+    // once by the command already (with map statistics named there).
+    if (binary->go_info().go_features_on() && binary->go_info().offsets_exact) {
       GOLENS_LOG(kWarn) << exe << ": map statistics are off (" << code.off_reason << ")";
     }
   } else if (free_ids_.empty() && next_id_ > kMaxTables) {
