@@ -12,5 +12,6 @@ namespace golens::cli {
 void RegisterRecordCommand(CLI::App& app, int* exit_code);     // profiler/cmd_record.cc
 void RegisterSymbolizeCommand(CLI::App& app, int* exit_code);  // profiler/cmd_symbolize.cc
 void RegisterFlameCommands(CLI::App& app, int* exit_code);     // profiler/cmd_flame.cc: flame, fold, diff
+void RegisterMapsCommand(CLI::App& app, int* exit_code);       // profiler/cmd_maps.cc
 
 }  // namespace golens::cli

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   golens::cli::RegisterRecordCommand(app, &exit_code);
   golens::cli::RegisterSymbolizeCommand(app, &exit_code);
   golens::cli::RegisterFlameCommands(app, &exit_code);
+  golens::cli::RegisterMapsCommand(app, &exit_code);
 
   try {
     app.parse(argc, argv);

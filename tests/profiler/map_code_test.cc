@@ -6,7 +6,10 @@
 
 #include <string>
 
+#include "profiler/attributes.h"
 #include "profiler/binary_record.h"
+#include "profiler/map_report.h"
+#include "profiler/sample_record.h"
 #include "profiler/map_code.h"
 #include "profiler/map_pointer_flow.h"
 #include "symbolizer/symbolizer.h"
@@ -120,6 +123,89 @@ TEST(MapCode, TablesOfEveryBuiltRelease) {
     }
     EXPECT_TRUE(hash_listed);
   }
+}
+
+golens_map_stats Stats(uint64_t count, uint64_t buckets, uint64_t capacity, uint16_t flags, uint32_t dir_len = 0,
+                       uint32_t dir_seen = 0) {
+  golens_map_stats st{};
+  st.count = count;
+  st.buckets = buckets;
+  st.capacity = capacity;
+  st.flags = flags;
+  st.dir_len = dir_len;
+  st.dir_seen = dir_seen;
+  return st;
+}
+
+TEST(MapLoad, PercentOfWhatEachImplementationAllows) {
+  EXPECT_EQ(MapLoadPercent(Stats(6656, 1024, 0, 0)), 100);                  // 6.5 per bucket (Go 1.22+)
+  EXPECT_EQ(MapLoadPercent(Stats(6657, 2048, 0, 0)), 50);
+  EXPECT_EQ(MapLoadPercent(Stats(6144, 1024, 0, GOLENS_MAP_LOAD_6)), 100);  // 6 per bucket (Go <= 1.21)
+  EXPECT_EQ(MapLoadPercent(Stats(4, 1, 8, GOLENS_MAP_SWISS)), 50);          // small Swiss map: 8 slots
+  EXPECT_EQ(MapLoadPercent(Stats(896, 128, 1024, GOLENS_MAP_SWISS, 1, 1)), 100);  // 7/8 of the slots
+  EXPECT_EQ(MapLoadPercent(Stats(897, 256, 2048, GOLENS_MAP_SWISS, 2, 2)), 50);
+  // A directory cut short: the tables seen stand for the rest.
+  EXPECT_EQ(MapLoadPercent(Stats(7168, 512, 4096, GOLENS_MAP_SWISS | GOLENS_MAP_DIR_CUT, 16, 4)), 50);
+  EXPECT_EQ(MapLoadPercent(Stats(1, 0, 0, 0)), -1);
+}
+
+TEST(MapAttributes, SectionAndSiteBecomeLabels) {
+  SampleRecordBuilder b;
+  b.User({0x401000, 0x402000, 0x403000});
+  golens_map_stats st = Stats(897, 256, 2048, GOLENS_MAP_SWISS, 2, 2);
+  b.Section(GOLENS_SECTION_MAP, 0, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(&st), sizeof(st)));
+  auto view = DecodeSample(b.bytes());
+  ASSERT_TRUE(view.ok()) << view.error().message;
+  AttributeSet set;
+  CollectAttributes(*view, AttributeOptions{}, &set, nullptr, 2);
+  AttributeTable table;
+  const AttributeSet& sorted = table.Get(table.Intern(set));
+  auto labels = ToPprofLabels(sorted, [](size_t frame) { return frame == 2 ? std::string("main.f main.go:7") : ""; });
+  std::map<std::string, pprof::Label> by_key;
+  for (const auto& l : labels) by_key[l.key] = l;
+  EXPECT_EQ(by_key["map_len"].num, 897);
+  EXPECT_EQ(by_key["map_buckets"].num, 256);
+  EXPECT_EQ(by_key["map_load_pct"].num, 50);
+  EXPECT_EQ(by_key["map_load_pct"].num_unit, "percent");
+  EXPECT_EQ(by_key["map_site"].str, "main.f main.go:7");
+  // No namer (or no name): no map_site label, the rest stays.
+  EXPECT_EQ(ToPprofLabels(sorted).size(), 3u);
+
+  AttributeSet off;
+  AttributeOptions no_maps;
+  no_maps.maps = false;
+  CollectAttributes(*view, no_maps, &off, nullptr, 2);
+  EXPECT_TRUE(off.empty());
+}
+
+TEST(MapReport, SitesSortedByCpuWithDistributions) {
+  pprof::Profile p;
+  p.sample_types = {{"samples", "count"}, {"cpu", "nanoseconds"}};
+  auto sample = [&](int64_t n, std::vector<pprof::Label> labels) {
+    p.samples.push_back(pprof::Sample{{}, {n, n * 10000000}, std::move(labels)});
+  };
+  for (int64_t probes = 1; probes <= 10; ++probes) {
+    sample(1, {{"map_site", "main.a a.go:1", 0, ""}, {"map_len", "", 100, ""}, {"map_probes", "", probes, ""}});
+  }
+  sample(20, {{"map_site", "main.b b.go:2", 0, ""}, {"map_len", "", 7, ""}, {"map_buckets", "", 1, ""},
+              {"map_load_pct", "", 87, "percent"}});
+  sample(5, {{"map_site", "main.b b.go:2", 0, ""}});  // in map code, no header read
+  sample(50, {});                                      // not map code
+  auto rows = BuildMapReport(p);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].site, "main.b b.go:2");
+  EXPECT_EQ(rows[0].samples, 25);
+  EXPECT_EQ(rows[0].labelled, 20);
+  EXPECT_EQ(rows[0].cpu_ns, 250000000);
+  EXPECT_EQ(rows[0].load_pct.p50, 87);
+  EXPECT_TRUE(rows[0].probes.empty());
+  EXPECT_EQ(rows[1].probes.p50, 5);
+  EXPECT_EQ(rows[1].probes.p99, 10);
+  EXPECT_EQ(rows[1].probes.max, 10);
+  EXPECT_DOUBLE_EQ(rows[1].probes.over5_share, 0.5);
+  std::string text = FormatMapReport(rows, 1);
+  EXPECT_NE(text.find("main.b b.go:2"), std::string::npos) << text;
+  EXPECT_EQ(text.find("main.a"), std::string::npos) << text;
 }
 
 }  // namespace

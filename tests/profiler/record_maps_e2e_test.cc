@@ -7,11 +7,13 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -70,6 +72,7 @@ bool InLookup(const pprof::ProfileIndex& index, const pprof::Sample& s) {
 struct Recording {
   std::string error;
   std::string err;  // golens's stderr, the fixture's included
+  std::string path;
   pprof::Profile profile;
 };
 
@@ -91,6 +94,7 @@ Recording Record(const std::string& fixture, const std::vector<std::string>& ext
     return r;
   }
   r.profile = std::move(profile).value();
+  r.path = out;
   return r;
 }
 
@@ -157,6 +161,29 @@ TEST_P(MapsByRelease, SampledStatisticsMatchTheFixture) {
     EXPECT_GE(c.buckets_right * 100, c.labelled * 95) << c.buckets_right << " of " << c.labelled;
     EXPECT_GE(c.load_right * 100, c.labelled * 95) << c.load_right << " of " << c.labelled;
   }
+
+  // golens maps: one row per site, sorted by CPU, with the map's length.
+  CommandResult table = RunCommand({kGolens, "maps", r.path}, 30s);
+  ASSERT_EQ(table.exit_code, 0) << testing::DescribeResult(table);
+  std::istringstream lines(table.out);
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(lines, line);) rows.push_back(line);
+  ASSERT_GE(rows.size(), 3u) << table.out;
+  EXPECT_NE(rows[0].find("LOAD%"), std::string::npos) << rows[0];
+  for (const char* which : {"full", "grown"}) {
+    std::string fn = std::string("main.lookup") + (which[0] == 'f' ? "Full" : "Grown");
+    auto row = std::find_if(rows.begin(), rows.end(), [&](const std::string& l) { return l.find(fn) != std::string::npos; });
+    ASSERT_NE(row, rows.end()) << table.out;
+    EXPECT_NE(row->find(" " + std::to_string(refs[which].len) + " "), std::string::npos) << *row;
+  }
+
+  // Go's own pprof sees the labels.
+  CommandResult tags = RunCommand({GO_EXECUTABLE, "tool", "pprof", "-tags", r.path}, 60s);
+  ASSERT_EQ(tags.exit_code, 0) << testing::DescribeResult(tags);
+  for (const char* key : {"map_len", "map_buckets", "map_load_pct", "map_site"}) {
+    EXPECT_NE(tags.out.find(key), std::string::npos) << key << "\n" << tags.out;
+  }
+  EXPECT_NE(tags.out.find(std::to_string(full.len)), std::string::npos) << tags.out;
 }
 
 INSTANTIATE_TEST_SUITE_P(Releases, MapsByRelease, ::testing::Values("1.21.13", "1.23.12", "1.24.13", "local"),

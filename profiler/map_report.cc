@@ -1,0 +1,133 @@
+#include "profiler/map_report.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
+#include "profiler/attributes.h"
+
+namespace golens::profiler {
+namespace {
+
+// Deep mode's per-site distributions ride on the samples as these labels.
+constexpr const char* kProbesKey = "map_probes";
+constexpr const char* kDepthKey = "map_depth";
+
+struct Values {
+  std::vector<std::pair<int64_t, int64_t>> points;  // (value, weight)
+  void Add(int64_t value, int64_t weight) {
+    if (weight > 0) points.emplace_back(value, weight);
+  }
+  MapLabelStats Stats() {
+    MapLabelStats s;
+    if (points.empty()) return s;
+    std::sort(points.begin(), points.end());
+    for (const auto& [v, w] : points) s.weight += w;
+    auto quantile = [&](double q) {
+      const double at = q * static_cast<double>(s.weight);
+      int64_t seen = 0;
+      for (const auto& [v, w] : points) {
+        seen += w;
+        if (static_cast<double>(seen) >= at) return v;
+      }
+      return points.back().first;
+    };
+    s.p50 = quantile(0.5);
+    s.p99 = quantile(0.99);
+    s.max = points.back().first;
+    int64_t over = 0;
+    for (const auto& [v, w] : points) over += v > 5 ? w : 0;
+    s.over5_share = static_cast<double>(over) / static_cast<double>(s.weight);
+    return s;
+  }
+};
+
+struct Accumulator {
+  MapSiteRow row;
+  Values len, buckets, load, probes, depth;
+};
+
+const pprof::Label* Find(const pprof::Sample& s, const char* key) {
+  for (const auto& l : s.labels)
+    if (l.key == key) return &l;
+  return nullptr;
+}
+
+std::string Seconds(int64_t ns) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2fs", static_cast<double>(ns) / 1e9);
+  return buf;
+}
+
+std::string Distribution(const MapLabelStats& s) {
+  if (s.empty()) return "-";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%lld/%lld/%lld %.0f%%", static_cast<long long>(s.p50), static_cast<long long>(s.p99),
+                static_cast<long long>(s.max), 100 * s.over5_share);
+  return buf;
+}
+
+std::string Median(const MapLabelStats& s) { return s.empty() ? "-" : std::to_string(s.p50); }
+
+}  // namespace
+
+std::vector<MapSiteRow> BuildMapReport(const pprof::Profile& profile) {
+  const int samples_index = pprof::SampleTypeIndex(profile, "samples");
+  const int cpu_index = pprof::SampleTypeIndex(profile, "cpu");
+  std::map<std::string, Accumulator> sites;
+  for (const pprof::Sample& s : profile.samples) {
+    const pprof::Label* site = Find(s, kMapSiteKey);
+    const pprof::Label* len = Find(s, kMapLenKey);
+    const pprof::Label* probes = Find(s, kProbesKey);
+    if (!site && !len && !probes) continue;
+    auto value = [&](int index) -> int64_t {
+      return index >= 0 && static_cast<size_t>(index) < s.values.size() ? s.values[static_cast<size_t>(index)] : 0;
+    };
+    const int64_t n = samples_index >= 0 ? value(samples_index) : (s.values.empty() ? 0 : s.values[0]);
+    Accumulator& a = sites[site && !site->str.empty() ? site->str : "(unknown site)"];
+    a.row.samples += n;
+    a.row.cpu_ns += cpu_index >= 0 ? value(cpu_index) : n * profile.period;
+    if (len) {
+      a.row.labelled += n;
+      a.len.Add(len->num, n);
+      if (const pprof::Label* b = Find(s, kMapBucketsKey)) a.buckets.Add(b->num, n);
+      if (const pprof::Label* l = Find(s, kMapLoadKey)) a.load.Add(l->num, n);
+    }
+    if (probes) a.probes.Add(probes->num, n);
+    if (const pprof::Label* d = Find(s, kDepthKey)) a.depth.Add(d->num, n);
+  }
+  std::vector<MapSiteRow> rows;
+  for (auto& [name, a] : sites) {
+    a.row.site = name;
+    a.row.len = a.len.Stats();
+    a.row.buckets = a.buckets.Stats();
+    a.row.load_pct = a.load.Stats();
+    a.row.probes = a.probes.Stats();
+    a.row.depth = a.depth.Stats();
+    rows.push_back(std::move(a.row));
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const MapSiteRow& a, const MapSiteRow& b) {
+    return a.cpu_ns != b.cpu_ns ? a.cpu_ns > b.cpu_ns : a.site < b.site;
+  });
+  return rows;
+}
+
+std::string FormatMapReport(const std::vector<MapSiteRow>& rows, size_t top) {
+  std::string out;
+  char line[512];
+  std::snprintf(line, sizeof line, "%9s %8s %9s %9s %9s %6s  %-22s %-22s %s\n", "CPU", "SAMPLES", "LABELLED", "LEN",
+                "BUCKETS", "LOAD%", "PROBES p50/p99/max >5", "DEPTH p50/p99/max >5", "SITE");
+  out += line;
+  size_t shown = 0;
+  for (const MapSiteRow& r : rows) {
+    if (top != 0 && shown++ >= top) break;
+    std::snprintf(line, sizeof line, "%9s %8lld %9lld %9s %9s %6s  %-22s %-22s %s\n", Seconds(r.cpu_ns).c_str(),
+                  static_cast<long long>(r.samples), static_cast<long long>(r.labelled), Median(r.len).c_str(),
+                  Median(r.buckets).c_str(), Median(r.load_pct).c_str(), Distribution(r.probes).c_str(),
+                  Distribution(r.depth).c_str(), r.site.c_str());
+    out += line;
+  }
+  return out;
+}
+
+}  // namespace golens::profiler
