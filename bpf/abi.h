@@ -39,6 +39,7 @@ enum golens_proc_flags {
   GOLENS_PROC_SWISS_MAPS = 1u << 6,      /* Go maps are Swiss tables (Go >= 1.24 by default) */
   GOLENS_PROC_SPANS = 1u << 7,           /* HTTP handler probes are on: samples carry spans */
   GOLENS_PROC_MAPS = 1u << 8,            /* map_pcs table map_table is filled: samples in map code carry map stats */
+  GOLENS_PROC_MAPS_DEEP = 1u << 10,      /* --maps deep: the lookup probes of this program report */
 };
 
 struct golens_proc_info {
@@ -74,6 +75,7 @@ enum golens_record_kind {
   GOLENS_RECORD_SAMPLE = 1,
   GOLENS_RECORD_PROC_EVENT = 2,
   GOLENS_RECORD_SPAN = 3,
+  GOLENS_RECORD_MAP_PROBE = 4,
 };
 
 struct golens_record_header {
@@ -183,6 +185,38 @@ struct golens_map_stats {
   __u16 flags;     /* golens_map_stats_flags */
   __u8 where;      /* golens_map_ptr_where the pointer came from */
   __u8 log2;       /* bucket maps: B; Swiss: globalDepth */
+  __u32 reserved;
+};
+
+/* ---- Deep map mode: one record per probed lookup. The probe sits right
+ * after a fast32/fast64 lookup has hashed its key (RAX = the hash; map,
+ * type and key in their spill slots at RBP+0x18, +0x10, +0x20), and BPF
+ * walks the lookup the way the runtime does. The probe's cookie is the key
+ * size (4 or 8). */
+enum golens_map_probe_flags {
+  GOLENS_MAP_PROBE_HIT = 1u << 0,      /* the key was found */
+  GOLENS_MAP_PROBE_SWISS = 1u << 1,    /* a Swiss table: probes are groups */
+  GOLENS_MAP_PROBE_OLD = 1u << 2,      /* bucket map growing: the lookup used the old bucket */
+  GOLENS_MAP_PROBE_CUT = 1u << 3,      /* the walk stopped at BPF's limit before the lookup's end */
+  GOLENS_MAP_PROBE_SMALL = 1u << 4,    /* a small Swiss map (one group, no hash used) */
+};
+
+#define GOLENS_MAP_PROBE_MAX_BUCKETS 16 /* overflow buckets / groups BPF walks */
+
+struct golens_map_probe {
+  struct golens_record_header header;
+  __u64 ktime_ns;
+  __u64 start_ns;  /* of the process (boot-time ns) */
+  __u64 map;       /* the map header */
+  __u64 key;       /* the key (fast32: low 32 bits) */
+  __u64 hash;
+  __u64 site;      /* return address of the lookup: its call site */
+  __u64 index;     /* bucket (bucket maps) or first group (Swiss) the key hashes to */
+  __u32 tgid;
+  __u16 depth;     /* buckets of the overflow chain visited (1 = the key's own bucket); Swiss: groups visited */
+  __u16 probes;    /* slots compared (bucket maps), groups examined (Swiss) */
+  __u16 flags;     /* golens_map_probe_flags */
+  __u16 key_size;
   __u32 reserved;
 };
 
@@ -305,6 +339,9 @@ enum golens_metric {
   GOLENS_METRIC_MAP_READ_ERROR,      /* reading the map header failed */
   GOLENS_METRIC_MAP_IMPLAUSIBLE,     /* the header read did not look like a map's */
   GOLENS_METRIC_MAP_STATS,           /* samples with map statistics */
+  GOLENS_METRIC_MAP_PROBE,           /* deep mode: probed lookups reported */
+  GOLENS_METRIC_MAP_PROBE_ERROR,     /* deep mode: the lookup's map or type could not be read */
+  GOLENS_METRIC_MAP_PROBE_LOST,      /* deep mode: records lost (ring buffer full) */
   GOLENS_METRIC_COUNT,
 };
 

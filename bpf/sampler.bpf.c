@@ -776,6 +776,201 @@ none:
   return offset;
 }
 
+/* ---- Deep map mode ----------------------------------------------------------
+ * golens_map_probe runs right after runtime.mapaccess{1,2}_fast{32,64} has
+ * hashed its key, while user space has the probes attached (a duty cycle).
+ * It walks the lookup as the runtime does (go-runtime.md 5.1, 5.2; the fast
+ * paths: bucket maps compare every slot of the chain, Swiss tables probe
+ * groups until an empty slot) and reports where it ended. */
+
+struct probe_walk {
+  __u64 bucket;     /* bucket maps: the bucket; Swiss: the group array */
+  __u64 key;
+  __u64 mask;       /* Swiss: lengthMask */
+  __u64 offset;     /* Swiss: the group being probed */
+  __u32 size;       /* bucket size (bucket maps) or group size (Swiss) */
+  __u32 slot_size;  /* Swiss */
+  __u32 key_size;
+  __u32 probes;
+  __u32 depth;
+  __u32 done;       /* 1 hit, 2 miss, 3 read error */
+  __u8 h2;
+};
+
+static __always_inline int key_equal(struct probe_walk *w, __u64 at) {
+  __u64 k = 0;
+  if (bpf_probe_read_user(&k, 8, (const void *)at) != 0) return -1;
+  if (w->key_size == 4) return (__u32)k == (__u32)w->key;
+  return k == w->key;
+}
+
+/* Bucket maps, fast path: every slot of the chain, in order, is compared
+ * (runtime/map_fast64.go); one slot per call. */
+static long bucket_slot(__u32 i, struct probe_walk *w) {
+  __u32 slot = i & 7;
+  __u64 b = w->bucket;
+  __u8 top = 0;
+  if (bpf_probe_read_user(&top, 1, (const void *)(b + slot)) != 0) goto fail;
+  w->probes++;
+  int eq = key_equal(w, b + 8 + (__u64)slot * w->key_size);
+  if (eq < 0) goto fail;
+  if (eq && top > 1) { /* not an empty slot (isEmpty: tophash <= emptyOne) */
+    w->done = 1;
+    return 1;
+  }
+  if (slot == 7) {
+    __u64 overflow = 0;
+    if (read_user_u64(&overflow, b + w->size - 8) != 0) goto fail;
+    if (overflow == 0) {
+      w->done = 2;
+      return 1;
+    }
+    w->bucket = overflow;
+    w->depth++;
+  }
+  return 0;
+fail:
+  w->done = 3;
+  return 1;
+}
+
+/* Swiss tables: one group of the probe sequence per call (table.go probeSeq:
+ * offset += i, triangular). */
+static long swiss_group(__u32 i, struct probe_walk *w) {
+  __u64 g = w->bucket + w->offset * w->size;
+  __u64 ctrl = 0;
+  if (read_user_u64(&ctrl, g) != 0) goto fail;
+  w->probes++;
+  w->depth = i + 1;
+  for (int j = 0; j < 8; j++) {
+    if (((ctrl >> (8 * j)) & 0xff) != w->h2) continue;
+    int eq = key_equal(w, g + 8 + (__u64)j * w->slot_size);
+    if (eq < 0) goto fail;
+    if (eq) {
+      w->done = 1;
+      return 1;
+    }
+  }
+  for (int j = 0; j < 8; j++) {
+    if (((ctrl >> (8 * j)) & 0xff) == 0x80) { /* an empty slot ends the sequence */
+      w->done = 2;
+      return 1;
+    }
+  }
+  w->offset = (w->offset + i + 1) & w->mask;
+  return 0;
+fail:
+  w->done = 3;
+  return 1;
+}
+
+SEC("uprobe")
+int golens_map_probe(struct pt_regs *ctx) {
+  struct task_struct *task = bpf_get_current_task_btf();
+  __u32 tgid = task_tgid(task);
+  struct golens_proc_info *proc = bpf_map_lookup_elem(&targets, &tgid);
+  if (!proc || !(proc->flags & GOLENS_PROC_MAPS_DEEP)) return 0;
+  __u64 bp = ctx->bp, hash = ctx->ax;
+  __u64 frame[4]; /* saved RBP, return address, type, map */
+  __u64 key = 0;
+  if (bpf_probe_read_user(frame, sizeof(frame), (const void *)bp) != 0 || read_user_u64(&key, bp + 0x20) != 0) {
+    count(GOLENS_METRIC_MAP_PROBE_ERROR);
+    return 0;
+  }
+  __u64 type = frame[2], map = frame[3];
+  struct probe_walk w = {.key = key, .key_size = bpf_get_attach_cookie(ctx) == 4 ? 4 : 8, .depth = 1};
+  __u16 flags = 0;
+  __u64 index = 0;
+  if (proc->flags & GOLENS_PROC_SWISS_MAPS) {
+    flags |= GOLENS_MAP_PROBE_SWISS;
+    __u64 m[5]; /* used, seed, dirPtr, dirLen, {globalDepth, globalShift} */
+    __u64 sizes[2]; /* GroupSize @80, SlotSize @88 */
+    if (bpf_probe_read_user(m, sizeof(m), (const void *)map) != 0 ||
+        bpf_probe_read_user(sizes, sizeof(sizes), (const void *)(type + 80)) != 0 || m[3] == 0 ||
+        sizes[0] > 4096 || sizes[1] < w.key_size || sizes[1] > 512) {
+      count(GOLENS_METRIC_MAP_PROBE_ERROR);
+      return 0;
+    }
+    __u32 shift = (m[4] >> 8) & 0xff;
+    __u64 dir_index = m[3] == 1 ? 0 : hash >> (shift & 63);
+    __u64 table = 0, groups[2]; /* data, lengthMask */
+    if (dir_index >= m[3] || read_user_u64(&table, m[2] + 8 * dir_index) != 0 ||
+        bpf_probe_read_user(groups, sizeof(groups), (const void *)(table + 16)) != 0) {
+      count(GOLENS_METRIC_MAP_PROBE_ERROR);
+      return 0;
+    }
+    w.bucket = groups[0];
+    w.mask = groups[1];
+    w.size = (__u32)sizes[0];
+    w.slot_size = (__u32)sizes[1];
+    w.h2 = hash & 0x7f;
+    w.offset = (hash >> 7) & w.mask;
+    index = w.offset;
+    bpf_loop(GOLENS_MAP_PROBE_MAX_BUCKETS, swiss_group, &w, 0);
+  } else {
+    __u64 h[4]; /* count; flags, B; buckets; oldbuckets */
+    __u16 bucket_size = 0;
+    __u8 key_size = 0;
+    if (bpf_probe_read_user(h, sizeof(h), (const void *)map) != 0 ||
+        bpf_probe_read_user(&key_size, 1, (const void *)(type + 80)) != 0 ||
+        bpf_probe_read_user(&bucket_size, 2, (const void *)(type + 82)) != 0 || key_size != w.key_size ||
+        bucket_size < 8 + 8 * key_size + 8) {
+      count(GOLENS_METRIC_MAP_PROBE_ERROR);
+      return 0;
+    }
+    __u32 b = (h[1] >> 8) & 0xff;
+    if (b > 40) {
+      count(GOLENS_METRIC_MAP_PROBE_ERROR);
+      return 0;
+    }
+    __u64 mask = (1ull << b) - 1;
+    index = hash & mask;
+    w.bucket = h[2] + index * bucket_size;
+    if (h[3] != 0) { /* growing: an old bucket not yet moved is where the key is */
+      if (!(h[1] & 0x08)) mask >>= 1;
+      __u64 old = h[3] + (hash & mask) * bucket_size;
+      __u8 top = 0;
+      if (bpf_probe_read_user(&top, 1, (const void *)old) == 0 && !(top >= 2 && top <= 4)) {
+        w.bucket = old;
+        flags |= GOLENS_MAP_PROBE_OLD;
+      }
+    }
+    w.size = bucket_size;
+    bpf_loop(GOLENS_MAP_PROBE_MAX_BUCKETS * 8, bucket_slot, &w, 0);
+  }
+  if (w.done == 3) {
+    count(GOLENS_METRIC_MAP_PROBE_ERROR);
+    return 0;
+  }
+  if (w.done == 1) flags |= GOLENS_MAP_PROBE_HIT;
+  if (w.done == 0) flags |= GOLENS_MAP_PROBE_CUT;
+
+  struct golens_map_probe *e = bpf_ringbuf_reserve(&samples, sizeof(*e), 0);
+  if (!e) {
+    count(GOLENS_METRIC_MAP_PROBE_LOST);
+    return 0;
+  }
+  e->header.kind = GOLENS_RECORD_MAP_PROBE;
+  e->header.version = GOLENS_ABI_VERSION;
+  e->header.size = sizeof(*e);
+  e->ktime_ns = bpf_ktime_get_ns();
+  e->start_ns = process_start_ns(task);
+  e->map = map;
+  e->key = w.key_size == 4 ? (__u32)key : key;
+  e->hash = hash;
+  e->site = frame[1];
+  e->index = index;
+  e->tgid = tgid;
+  e->depth = (__u16)w.depth;
+  e->probes = (__u16)w.probes;
+  e->flags = flags;
+  e->key_size = (__u16)w.key_size;
+  e->reserved = 0;
+  bpf_ringbuf_submit(e, wakeup_flags());
+  count(GOLENS_METRIC_MAP_PROBE);
+  return 0;
+}
+
 SEC("perf_event")
 int golens_sample_cpu(struct bpf_perf_event_data *ctx) {
   struct task_struct *task = bpf_get_current_task_btf();

@@ -128,13 +128,12 @@ AttributeSetId AttributeTable::Intern(AttributeSet set) {
   return id;
 }
 
-std::vector<pprof::Label> ToPprofLabels(const AttributeSet& set, const FrameNamer& frame_name) {
+std::vector<pprof::Label> ToPprofLabels(const AttributeSet& set, const FrameLabeler& frame_labels) {
   std::vector<pprof::Label> labels;
   labels.reserve(set.size());
   for (const Attribute& a : set) {
     if (a.from_frame) {
-      std::string text = frame_name && a.num >= 0 ? frame_name(static_cast<size_t>(a.num)) : "";
-      if (!text.empty()) labels.push_back(pprof::Label{a.key, std::move(text), 0, ""});
+      if (frame_labels && a.num >= 0) frame_labels(a, static_cast<size_t>(a.num), &labels);
     } else if (!a.str.empty()) {
       labels.push_back(pprof::Label{a.key, a.str, 0, ""});
     } else {

@@ -87,9 +87,11 @@ class AttributeTable {
   std::unordered_map<AttributeSet, AttributeSetId, Hash> ids_;
 };
 
-// The pprof labels of an attribute set, in its order. `frame_name` gives
-// the text of from_frame attributes (no label when it is null or "").
-using FrameNamer = std::function<std::string(size_t frame)>;
-std::vector<pprof::Label> ToPprofLabels(const AttributeSet& set, const FrameNamer& frame_name = nullptr);
+// The pprof labels of an attribute set, in its order. `frame_labels` makes
+// the labels of a from_frame attribute from the stack's user frame it names
+// (map_site: the frame's "function file:line", and deep mode's statistics
+// of that call site); without it such attributes give no labels.
+using FrameLabeler = std::function<void(const Attribute&, size_t frame, std::vector<pprof::Label>* out)>;
+std::vector<pprof::Label> ToPprofLabels(const AttributeSet& set, const FrameLabeler& frame_labels = nullptr);
 
 }  // namespace golens::profiler

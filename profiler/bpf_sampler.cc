@@ -131,6 +131,9 @@ const char* MetricName(int metric) {
     case GOLENS_METRIC_MAP_READ_ERROR: return "map header read errors";
     case GOLENS_METRIC_MAP_IMPLAUSIBLE: return "map headers that did not look like one";
     case GOLENS_METRIC_MAP_STATS: return "samples with map statistics";
+    case GOLENS_METRIC_MAP_PROBE: return "probed map lookups";
+    case GOLENS_METRIC_MAP_PROBE_ERROR: return "probed map lookups not readable";
+    case GOLENS_METRIC_MAP_PROBE_LOST: return "probed map lookups lost (ring buffer full)";
   }
   return "?";
 }
@@ -180,6 +183,7 @@ Result<std::unique_ptr<BpfSampler>> BpfSampler::Create(const SamplerOptions& opt
   bpf_program__set_autoattach(skel->progs.golens_on_munmap, false);
   bpf_program__set_autoattach(skel->progs.golens_http_enter, false);
   bpf_program__set_autoattach(skel->progs.golens_http_return, false);
+  bpf_program__set_autoattach(skel->progs.golens_map_probe, false);
   if (int err = golens_sampler__load(skel)) return LoadError("load", err);
 
   sampler->ringbuf_.reset(
@@ -297,6 +301,20 @@ Result<std::unique_ptr<BpfSampler::Probes>> BpfSampler::AttachHttpProbes(const s
   // find its return probed too.
   for (uint64_t offset : return_offsets) GOLENS_TRY_VOID(attach(skel_->progs.golens_http_return, offset));
   GOLENS_TRY_VOID(attach(skel_->progs.golens_http_enter, entry_offset));
+  return probes;
+}
+
+Result<std::unique_ptr<BpfSampler::Probes>> BpfSampler::AttachMapProbes(
+    const std::string& binary_path, const std::vector<std::pair<uint64_t, uint32_t>>& sites) {
+  std::unique_ptr<Probes> probes(new Probes());
+  for (const auto& [offset, key_size] : sites) {
+    LIBBPF_OPTS(bpf_uprobe_opts, opts);
+    opts.bpf_cookie = key_size;  // the key's size, for the walk
+    bpf_link* link =
+        bpf_program__attach_uprobe_opts(skel_->progs.golens_map_probe, -1, binary_path.c_str(), offset, &opts);
+    if (!link) return ErrnoError("attach uprobe " + binary_path + "+" + std::to_string(offset));
+    probes->links_.push_back(link);
+  }
   return probes;
 }
 

@@ -98,6 +98,11 @@ class BpfSampler {
   Result<std::unique_ptr<Probes>> AttachHttpProbes(const std::string& binary_path, uint64_t entry_offset,
                                                    const std::vector<uint64_t>& return_offsets);
 
+  // Deep map mode: probes at (file offset, key size) of one binary, for
+  // every process running it; they stay while the returned object lives.
+  Result<std::unique_ptr<Probes>> AttachMapProbes(const std::string& binary_path,
+                                                  const std::vector<std::pair<uint64_t, uint32_t>>& sites);
+
   // Whether munmap is tracked (needs the syscalls tracepoint).
   bool tracks_munmap() const { return tracks_munmap_; }
 

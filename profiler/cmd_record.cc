@@ -202,7 +202,7 @@ Result<Outcome> Record(const RecordFlags& flags) {
   }
 
   // Outputs first: an unwritable or clashing path fails before anything starts.
-  if (auto distinct = pprof::CheckOutputsDistinct({flags.output, flags.svg, flags.spans_out}); !distinct.ok()) {
+  if (auto distinct = pprof::CheckOutputsDistinct({flags.output, flags.svg, flags.spans_out, flags.maps.out}); !distinct.ok()) {
     return distinct.error().Context("-o, --svg and --spans-out");
   }
   GOLENS_TRY_VOID(pprof::CheckWritable(flags.output));
@@ -393,6 +393,8 @@ Result<Outcome> Record(const RecordFlags& flags) {
       ++failed;
     }
   }
+
+  if (!WriteMapProbes(flags.maps, *session, &written)) ++failed;
 
   std::string outputs;
   for (const auto& w : written) outputs += (outputs.empty() ? "" : ", ") + w;

@@ -165,9 +165,15 @@ class ProfileAssembler {
       if (ids.empty()) continue;  // unreachable in practice: BPF always records the user PC
       int64_t values[2] = {static_cast<int64_t>(count), static_cast<int64_t>(count) * period};
       const StackKey& stack = key;
-      builder_.AddSample(ids, values, ToPprofLabels(interval_.attributes().Get(key.attributes), [&](size_t frame) {
-                           return FrameName(stack, frame);
-                         }));
+      auto frame_labels = [&](const Attribute& a, size_t frame, std::vector<pprof::Label>* out) {
+        if (a.key != kMapSiteKey || frame >= stack.user.size()) return;
+        std::string name = FrameName(stack, frame);
+        if (!name.empty()) out->push_back(pprof::Label{a.key, std::move(name), 0, ""});
+        if (const MapProbeHistogram* probes = interval_.MapProbes(stack.user_mapping[frame], stack.user[frame])) {
+          probes->AppendLabels(out);
+        }
+      };
+      builder_.AddSample(ids, values, ToPprofLabels(interval_.attributes().Get(key.attributes), frame_labels));
     }
   }
 

@@ -1,5 +1,7 @@
 #include "profiler/map_code.h"
 
+#include <capstone/capstone.h>
+
 #include <algorithm>
 
 #include "profiler/function_frame.h"
@@ -23,7 +25,42 @@ constexpr const char* kOperationPrefixes[] = {"runtime.mapaccess", "runtime.mapa
 // calling operation's and [RSP] is the return address into it.
 constexpr const char* kHashPrefixes[] = {"runtime.memhash", "runtime.strhash", "aeshashbody", "runtime.aeshash"};
 
+// Lookups deep mode walks: their keys are compared as plain integers.
+struct FastLookup {
+  const char* name;
+  uint32_t key_size;
+};
+constexpr FastLookup kFastLookups[] = {{"runtime.mapaccess1_fast64", 8}, {"runtime.mapaccess2_fast64", 8},
+                                       {"runtime.mapaccess1_fast32", 4}, {"runtime.mapaccess2_fast32", 4}};
+
 }  // namespace
+
+std::optional<uint64_t> FindHashReturnSite(std::span<const uint8_t> code, uint64_t entry,
+                                           const std::vector<MapPointerRange>& ranges) {
+  csh handle;
+  if (cs_open(CS_ARCH_X86, CS_MODE_64, &handle) != CS_ERR_OK) return std::nullopt;
+  cs_option(handle, CS_OPT_DETAIL, CS_OPT_ON);
+  cs_insn* insns = nullptr;
+  size_t n = cs_disasm(handle, code.data(), code.size(), entry, 0, &insns);
+  std::optional<uint64_t> site;
+  int indirect_calls = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const cs_x86& x86 = insns[i].detail->x86;
+    if (insns[i].id != X86_INS_CALL || x86.op_count != 1 || x86.operands[0].type != X86_OP_REG) continue;
+    ++indirect_calls;
+    site = insns[i].address + insns[i].size;
+  }
+  if (insns) cs_free(insns, n);
+  cs_close(&handle);
+  // Exactly one hasher call, and the pointer spilled where it returns.
+  if (indirect_calls != 1) return std::nullopt;
+  for (const MapPointerRange& r : ranges) {
+    if (*site >= r.start && *site < r.end) {
+      return r.where == GOLENS_MAP_PTR_FRAME && r.slot == 0x18 ? site : std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
 
 bool MapCode::IsOperation(uint64_t vaddr) const {
   auto it = std::upper_bound(operations.begin(), operations.end(), vaddr,
@@ -69,6 +106,14 @@ MapCode AnalyzeMapCode(const symbolizer::Binary& binary, const GoBinaryInfo& inf
       if (bytes.size() != fn.size) continue;
       std::vector<MapPointerRange> ranges = TraceMapPointer(bytes, fn.vaddr, *home);
       if (!ranges.empty()) ++code.traced_functions;
+      // Deep mode reads the map type's group layout as of Go 1.24-1.26 (1.27
+      // changed it) and the bucket layout before.
+      for (const FastLookup& fast : kFastLookups) {
+        if (fn.name != fast.name || GoVersion{1, 26, 99} < *version) continue;
+        if (auto site = FindHashReturnSite(bytes, fn.vaddr, ranges)) {
+          code.probe_sites.push_back(MapCode::ProbeSite{*site, fast.key_size});
+        }
+      }
       all.insert(all.end(), ranges.begin(), ranges.end());
     }
   }

@@ -5,13 +5,11 @@
 #include <map>
 
 #include "profiler/attributes.h"
+#include "profiler/map_probe_stats.h"
 
 namespace golens::profiler {
 namespace {
 
-// Deep mode's per-site distributions ride on the samples as these labels.
-constexpr const char* kProbesKey = "map_probes";
-constexpr const char* kDepthKey = "map_depth";
 
 struct Values {
   std::vector<std::pair<int64_t, int64_t>> points;  // (value, weight)
@@ -44,7 +42,7 @@ struct Values {
 
 struct Accumulator {
   MapSiteRow row;
-  Values len, buckets, load, probes, depth;
+  Values len, buckets, load;
 };
 
 const pprof::Label* Find(const pprof::Sample& s, const char* key) {
@@ -62,8 +60,13 @@ std::string Seconds(int64_t ns) {
 std::string Distribution(const MapLabelStats& s) {
   if (s.empty()) return "-";
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%lld/%lld/%lld %.0f%%", static_cast<long long>(s.p50), static_cast<long long>(s.p99),
-                static_cast<long long>(s.max), 100 * s.over5_share);
+  if (s.over5_share < 0) {
+    std::snprintf(buf, sizeof buf, "%lld/%lld/%lld", static_cast<long long>(s.p50), static_cast<long long>(s.p99),
+                  static_cast<long long>(s.max));
+  } else {
+    std::snprintf(buf, sizeof buf, "%lld/%lld/%lld %.0f%%", static_cast<long long>(s.p50),
+                  static_cast<long long>(s.p99), static_cast<long long>(s.max), 100 * s.over5_share);
+  }
   return buf;
 }
 
@@ -78,8 +81,7 @@ std::vector<MapSiteRow> BuildMapReport(const pprof::Profile& profile) {
   for (const pprof::Sample& s : profile.samples) {
     const pprof::Label* site = Find(s, kMapSiteKey);
     const pprof::Label* len = Find(s, kMapLenKey);
-    const pprof::Label* probes = Find(s, kProbesKey);
-    if (!site && !len && !probes) continue;
+    if (!site && !len) continue;
     auto value = [&](int index) -> int64_t {
       return index >= 0 && static_cast<size_t>(index) < s.values.size() ? s.values[static_cast<size_t>(index)] : 0;
     };
@@ -93,8 +95,16 @@ std::vector<MapSiteRow> BuildMapReport(const pprof::Profile& profile) {
       if (const pprof::Label* b = Find(s, kMapBucketsKey)) a.buckets.Add(b->num, n);
       if (const pprof::Label* l = Find(s, kMapLoadKey)) a.load.Add(l->num, n);
     }
-    if (probes) a.probes.Add(probes->num, n);
-    if (const pprof::Label* d = Find(s, kDepthKey)) a.depth.Add(d->num, n);
+    // Deep mode: the site's distributions, the same on each of its samples.
+    if (const pprof::Label* probed = Find(s, kMapProbedKey); probed && probed->num > a.row.probes.weight) {
+      auto num = [&](const char* key) {
+        const pprof::Label* l = Find(s, key);
+        return l ? l->num : 0;
+      };
+      a.row.probes = MapLabelStats{probed->num, num(kMapProbesP50Key), num(kMapProbesP99Key), num(kMapProbesMaxKey),
+                                   static_cast<double>(num(kMapProbesOver5Key)) / 100};
+      a.row.depth = MapLabelStats{probed->num, num(kMapDepthP50Key), num(kMapDepthP99Key), num(kMapDepthMaxKey), -1};
+    }
   }
   std::vector<MapSiteRow> rows;
   for (auto& [name, a] : sites) {
@@ -102,8 +112,6 @@ std::vector<MapSiteRow> BuildMapReport(const pprof::Profile& profile) {
     a.row.len = a.len.Stats();
     a.row.buckets = a.buckets.Stats();
     a.row.load_pct = a.load.Stats();
-    a.row.probes = a.probes.Stats();
-    a.row.depth = a.depth.Stats();
     rows.push_back(std::move(a.row));
   }
   std::stable_sort(rows.begin(), rows.end(), [](const MapSiteRow& a, const MapSiteRow& b) {
@@ -115,15 +123,16 @@ std::vector<MapSiteRow> BuildMapReport(const pprof::Profile& profile) {
 std::string FormatMapReport(const std::vector<MapSiteRow>& rows, size_t top) {
   std::string out;
   char line[512];
-  std::snprintf(line, sizeof line, "%9s %8s %9s %9s %9s %6s  %-22s %-22s %s\n", "CPU", "SAMPLES", "LABELLED", "LEN",
-                "BUCKETS", "LOAD%", "PROBES p50/p99/max >5", "DEPTH p50/p99/max >5", "SITE");
+  std::snprintf(line, sizeof line, "%9s %8s %9s %9s %9s %6s %8s  %-22s %-18s %s\n", "CPU", "SAMPLES", "LABELLED", "LEN",
+                "BUCKETS", "LOAD%", "PROBED", "PROBES p50/p99/max >5", "DEPTH p50/p99/max", "SITE");
   out += line;
   size_t shown = 0;
   for (const MapSiteRow& r : rows) {
     if (top != 0 && shown++ >= top) break;
-    std::snprintf(line, sizeof line, "%9s %8lld %9lld %9s %9s %6s  %-22s %-22s %s\n", Seconds(r.cpu_ns).c_str(),
+    std::snprintf(line, sizeof line, "%9s %8lld %9lld %9s %9s %6s %8s  %-22s %-18s %s\n", Seconds(r.cpu_ns).c_str(),
                   static_cast<long long>(r.samples), static_cast<long long>(r.labelled), Median(r.len).c_str(),
-                  Median(r.buckets).c_str(), Median(r.load_pct).c_str(), Distribution(r.probes).c_str(),
+                  Median(r.buckets).c_str(), Median(r.load_pct).c_str(),
+                  r.probes.empty() ? "-" : std::to_string(r.probes.weight).c_str(), Distribution(r.probes).c_str(),
                   Distribution(r.depth).c_str(), r.site.c_str());
     out += line;
   }

@@ -16,7 +16,7 @@ namespace golens::profiler {
 struct MapLabelStats {
   int64_t weight = 0;  // samples (or probed lookups) that carried the label
   int64_t p50 = 0, p99 = 0, max = 0;
-  double over5_share = 0;  // share of the weight with a value over 5
+  double over5_share = 0;  // share of the weight with a value over 5 (< 0: not known)
   bool empty() const { return weight == 0; }
 };
 
@@ -26,7 +26,7 @@ struct MapSiteRow {
   int64_t samples = 0;
   int64_t labelled = 0;      // of those, with map header statistics
   MapLabelStats len, buckets, load_pct;
-  MapLabelStats probes, depth;  // deep mode
+  MapLabelStats probes, depth;  // deep mode: the site's probed lookups (weight) and their distributions
 };
 
 // Rows sorted by CPU, highest first.

@@ -57,7 +57,7 @@ uint32_t MapTables::TableFor(const std::shared_ptr<BinaryRecord>& binary, const 
 }
 
 void MapTables::Fill(const std::shared_ptr<BinaryRecord>& binary, const ProcessState* process, const std::string& exe,
-                     golens_proc_info* info) {
+                     const std::string& probe_path, golens_proc_info* info) {
   if (!binary || !(info->flags & GOLENS_PROC_GO)) return;
   const MapCode& code = binary->map_code();
   if (!code.on()) {
@@ -86,6 +86,10 @@ void MapTables::Fill(const std::shared_ptr<BinaryRecord>& binary, const ProcessS
   info->map_text_len = static_cast<uint32_t>(code.text_end - code.text_start);
   info->map_table = id;
   info->flags |= GOLENS_PROC_MAPS;
+  if (deep_ && !code.probe_sites.empty()) {
+    deep_->Add(binary, probe_path, exe);
+    info->flags |= GOLENS_PROC_MAPS_DEEP;
+  }
 }
 
 }  // namespace golens::profiler

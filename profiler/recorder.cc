@@ -161,6 +161,16 @@ void Recorder::OnRecord(std::span<const uint8_t> record) {
     OnSample(record);
     return;
   }
+  if (*kind == GOLENS_RECORD_MAP_PROBE) {
+    auto probe = DecodeMapProbe(record);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!probe.ok()) {
+      ++stats_.malformed;
+      return;
+    }
+    OnMapProbe(*probe);
+    return;
+  }
   if (*kind == GOLENS_RECORD_SPAN) {
     auto end = DecodeSpanEnd(record);
     std::lock_guard<std::mutex> lock(mu_);
@@ -362,6 +372,30 @@ std::unique_ptr<Interval> Recorder::TakeInterval(int64_t now_wall_ns) {
   next->set_end_wall_ns(now_wall_ns);
   if (first_target_) next->PutFirst(*first_target_);
   return next;
+}
+
+void Recorder::OnMapProbe(const golens_map_probe& probe) {
+  ++stats_.map_probes;
+  if (options_.keep_map_probes) {
+    if (map_probes_.size() < kMaxPendingSpans) {
+      map_probes_.push_back(probe);
+    } else {
+      ++stats_.map_probes_dropped;
+    }
+  }
+  auto process = FindLocked(static_cast<pid_t>(probe.tgid), NanosToTicks(probe.start_ns));
+  if (!process || process->awaiting_exec) return;
+  // The call site as the stacks of CPU samples have it: (mapping, return address).
+  if (auto* mapping = FindMappingLocked(*process, probe.site)) {
+    interval_->AddMapProbe(interval_->MappingIndex(*mapping), probe.site, probe);
+  }
+}
+
+std::vector<golens_map_probe> Recorder::TakeMapProbes() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<golens_map_probe> out;
+  out.swap(map_probes_);
+  return out;
 }
 
 std::vector<FinishedSpan> Recorder::TakeSpans() {

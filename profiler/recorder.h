@@ -38,6 +38,8 @@ struct RecorderOptions {
   // A sample outside every known mapping re-reads /proc/PID/maps (a new
   // library), at most this often per process.
   std::chrono::milliseconds refresh_interval{100};
+  // Keep every probed map lookup for TakeMapProbes (record --maps-out).
+  bool keep_map_probes = false;
 };
 
 struct RecorderStats {
@@ -55,6 +57,8 @@ struct RecorderStats {
   uint64_t spans = 0;              // finished requests seen
   uint64_t spans_dropped = 0;      // not kept: kMaxPendingSpans were waiting
   uint64_t map_samples = 0;        // samples in a map operation (with a map_site)
+  uint64_t map_probes = 0;         // deep mode: probed lookups seen
+  uint64_t map_probes_dropped = 0; // not kept: kMaxPendingSpans were waiting
   size_t processes_live = 0;
 };
 
@@ -87,6 +91,9 @@ class Recorder {
   std::unique_ptr<Interval> TakeInterval(int64_t now_wall_ns);
   // The HTTP requests (spans) that finished since the last call.
   std::vector<FinishedSpan> TakeSpans();
+  // Deep map mode: the lookups probed since the last call (kept only when
+  // keep_map_probes is set, at most kMaxPendingSpans).
+  std::vector<golens_map_probe> TakeMapProbes();
   // At most this many finished spans wait to be taken; more are counted.
   static constexpr size_t kMaxPendingSpans = 100000;
 
@@ -100,6 +107,7 @@ class Recorder {
  private:
   void OnSample(std::span<const uint8_t> record);
   void OnEvent(const golens_proc_event& event);
+  void OnMapProbe(const golens_map_probe& probe);
   std::shared_ptr<ProcessState> FindLocked(pid_t pid, uint64_t start_ticks);
   Result<void> ReadProgramLocked(ProcessState& process);
   // For a program that exited before /proc could be read: its file, mapped
@@ -126,6 +134,7 @@ class Recorder {
   RecorderStats stats_;
   AttributeSet scratch_attributes_;
   std::vector<FinishedSpan> spans_;
+  std::vector<golens_map_probe> map_probes_;
 };
 
 // now, in ns since the epoch.

@@ -54,6 +54,8 @@ struct SessionOptions {
   // the map a sample is operating on; kOff leaves map code alone.
   struct Maps {
     MapsMode mode = MapsMode::kSampled;
+    MapProbeCycle deep;  // kDeep: how long the lookup probes stay in, per period
+    bool keep_probes = false;  // kDeep: keep every probed lookup for TakeMapProbes
   } maps;
 };
 
@@ -104,6 +106,8 @@ class Session : private RecorderListener {
   Snapshot TakeSnapshot();
   // The HTTP requests that finished since the last call (with spans on).
   std::vector<FinishedSpan> TakeSpans() { return recorder_->TakeSpans(); }
+  // Deep map mode: the lookups probed since the last call (maps.keep_probes).
+  std::vector<golens_map_probe> TakeMapProbes() { return recorder_->TakeMapProbes(); }
 
   size_t live_targets() const { return recorder_->live_processes(); }
   SessionStats stats() const;
@@ -131,6 +135,7 @@ class Session : private RecorderListener {
   BinaryRegistry binaries_;
   std::unique_ptr<Recorder> recorder_;
   std::unique_ptr<BpfSampler> sampler_;
+  std::unique_ptr<MapProbeCycler> map_cycler_;  // --maps deep only
   std::unique_ptr<MapTables> map_tables_;  // null with maps off
   std::unique_ptr<symbolizer::Kallsyms> kallsyms_;
   mutable std::mutex snapshot_mu_;  // the frame cache

@@ -8,6 +8,7 @@
 
 #include "profiler/attributes.h"
 #include "profiler/binary_record.h"
+#include "profiler/map_probe_stats.h"
 #include "profiler/map_report.h"
 #include "profiler/sample_record.h"
 #include "profiler/map_code.h"
@@ -122,6 +123,11 @@ TEST(MapCode, TablesOfEveryBuiltRelease) {
       hash_listed |= code.text_start + pc.start == hash->vaddr && pc.where == GOLENS_MAP_PTR_VIA_CALLER;
     }
     EXPECT_TRUE(hash_listed);
+    // Deep mode probes the fast64 lookup right after its hash call.
+    ASSERT_FALSE(code.probe_sites.empty());
+    bool fast64_site = false;
+    for (const auto& site : code.probe_sites) fast64_site |= site.vaddr > fn->vaddr && site.vaddr < fn->vaddr + fn->size;
+    EXPECT_TRUE(fast64_site);
   }
 }
 
@@ -160,7 +166,9 @@ TEST(MapAttributes, SectionAndSiteBecomeLabels) {
   CollectAttributes(*view, AttributeOptions{}, &set, nullptr, 2);
   AttributeTable table;
   const AttributeSet& sorted = table.Get(table.Intern(set));
-  auto labels = ToPprofLabels(sorted, [](size_t frame) { return frame == 2 ? std::string("main.f main.go:7") : ""; });
+  auto labels = ToPprofLabels(sorted, [](const Attribute& a, size_t frame, std::vector<pprof::Label>* out) {
+    if (a.key == kMapSiteKey && frame == 2) out->push_back(pprof::Label{a.key, "main.f main.go:7", 0, ""});
+  });
   std::map<std::string, pprof::Label> by_key;
   for (const auto& l : labels) by_key[l.key] = l;
   EXPECT_EQ(by_key["map_len"].num, 897);
@@ -184,9 +192,18 @@ TEST(MapReport, SitesSortedByCpuWithDistributions) {
   auto sample = [&](int64_t n, std::vector<pprof::Label> labels) {
     p.samples.push_back(pprof::Sample{{}, {n, n * 10000000}, std::move(labels)});
   };
-  for (int64_t probes = 1; probes <= 10; ++probes) {
-    sample(1, {{"map_site", "main.a a.go:1", 0, ""}, {"map_len", "", 100, ""}, {"map_probes", "", probes, ""}});
+  // Deep mode: the site's distributions on each of its samples.
+  MapProbeHistogram h;
+  for (uint16_t probes = 1; probes <= 10; ++probes) {
+    golens_map_probe probe{};
+    probe.probes = probes;
+    probe.depth = probes > 8 ? 2 : 1;
+    probe.flags = GOLENS_MAP_PROBE_HIT;
+    h.Add(probe);
   }
+  std::vector<pprof::Label> deep = {{"map_site", "main.a a.go:1", 0, ""}, {"map_len", "", 100, ""}};
+  h.AppendLabels(&deep);
+  for (int i = 0; i < 10; ++i) sample(1, deep);
   sample(20, {{"map_site", "main.b b.go:2", 0, ""}, {"map_len", "", 7, ""}, {"map_buckets", "", 1, ""},
               {"map_load_pct", "", 87, "percent"}});
   sample(5, {{"map_site", "main.b b.go:2", 0, ""}});  // in map code, no header read
@@ -199,10 +216,13 @@ TEST(MapReport, SitesSortedByCpuWithDistributions) {
   EXPECT_EQ(rows[0].cpu_ns, 250000000);
   EXPECT_EQ(rows[0].load_pct.p50, 87);
   EXPECT_TRUE(rows[0].probes.empty());
+  EXPECT_EQ(rows[1].probes.weight, 10);
   EXPECT_EQ(rows[1].probes.p50, 5);
   EXPECT_EQ(rows[1].probes.p99, 10);
   EXPECT_EQ(rows[1].probes.max, 10);
   EXPECT_DOUBLE_EQ(rows[1].probes.over5_share, 0.5);
+  EXPECT_EQ(rows[1].depth.p50, 1);
+  EXPECT_EQ(rows[1].depth.max, 2);
   std::string text = FormatMapReport(rows, 1);
   EXPECT_NE(text.find("main.b b.go:2"), std::string::npos) << text;
   EXPECT_EQ(text.find("main.a"), std::string::npos) << text;
