@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "pprof/profile.h"
 #include "pprof/profile_io.h"
 #include "tests/profiler/e2e_util.h"
@@ -193,6 +195,67 @@ INSTANTIATE_TEST_SUITE_P(Releases, MapsByRelease, ::testing::Values("1.21.13", "
                              if (c == '.') c = '_';
                            return name;
                          });
+
+// Deep mode: every probed lookup's bucket depth and probe count against the
+// walk the fixture does itself with its map's own hasher.
+TEST_P(MapsByRelease, DeepProbesMatchTheFixturesOwnWalk) {
+  std::string fixture = kFixtures + "/maps-" + GetParam();
+  std::string reference = testing::ScratchDir() + "/reference-" + GetParam() + ".txt";
+  std::string probes_path = testing::ScratchDir() + "/probes-" + GetParam() + ".jsonl";
+  Recording r;
+  {
+    std::string out = testing::ScratchDir() + "/deep-" + GetParam() + ".pb.gz";
+    CommandResult g = RunCommand({kGolens, "record", "--maps", "deep", "--maps-window", "20ms", "--maps-period",
+                                  "200ms", "--maps-out", probes_path, "-o", out, "--", fixture, "-seconds", "3",
+                                  "-reference", reference},
+                                 60s);
+    ASSERT_EQ(g.exit_code, 0) << testing::DescribeResult(g);
+    auto profile = pprof::ReadProfileFile(out);
+    ASSERT_TRUE(profile.ok()) << profile.error().message;
+    r.profile = std::move(profile).value();
+    r.path = out;
+  }
+  // (map, key) -> "depth probes hit"
+  std::map<std::pair<std::string, uint64_t>, std::string> expected;
+  {
+    std::ifstream in(reference);
+    std::string addr, hit;
+    uint64_t key = 0;
+    int depth = 0, probes = 0;
+    while (in >> addr >> key >> depth >> probes >> hit) {
+      expected[{addr, key}] = std::to_string(depth) + " " + std::to_string(probes) + " " + hit;
+    }
+  }
+  ASSERT_GT(expected.size(), 1000u) << "no reference from the fixture";
+  std::ifstream in(probes_path);
+  size_t probed = 0, known = 0, agree = 0;
+  std::string first_disagreement;
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line);
+    ++probed;
+    auto it = expected.find({j["map"].get<std::string>(), j["key"].get<uint64_t>()});
+    if (it == expected.end()) continue;  // another map (the runtime's own)
+    ++known;
+    std::string got = std::to_string(j["depth"].get<int>()) + " " + std::to_string(j["probes"].get<int>()) + " " +
+                      (j["hit"].get<bool>() ? "true" : "false");
+    if (got == it->second) {
+      ++agree;
+    } else if (first_disagreement.empty()) {
+      first_disagreement = line + " expected " + it->second;
+    }
+  }
+  ASSERT_GT(known, 500u) << probed << " probed lookups, " << known << " of the fixture's maps";
+  EXPECT_GE(agree * 100, known * 95) << agree << " of " << known << "; first: " << first_disagreement;
+
+  // The sites' CPU samples carry the distributions, and golens maps shows them.
+  bool labelled = false;
+  for (const auto& s : r.profile.samples) labelled |= FindLabel(s, "map_probes_p99") != nullptr;
+  EXPECT_TRUE(labelled);
+  CommandResult table = RunCommand({kGolens, "maps", r.path}, 30s);
+  ASSERT_EQ(table.exit_code, 0) << testing::DescribeResult(table);
+  EXPECT_NE(table.out.find("main.lookupFull"), std::string::npos) << table.out;
+  EXPECT_EQ(table.out.find(" - "), std::string::npos) << "a site without probe statistics:\n" << table.out;
+}
 
 TEST(Maps, OffLeavesSamplesUnlabelled) {
   Recording r = Record(kFixtures + "/maps-local", {"--maps", "off"}, "off");
