@@ -6,6 +6,7 @@
 #include "profiler/base/log.h"
 #include "profiler/duration.h"
 #include "profiler/map_probe_stats.h"
+#include "profiler/map_report.h"
 
 namespace golens::cli {
 namespace {
@@ -54,6 +55,13 @@ Result<void> ApplyMapsFlags(const MapsFlags& flags, profiler::SessionOptions::Ma
   if (!flags.out.empty()) GOLENS_TRY_VOID(pprof::CheckWritable(flags.out));
   maps->keep_probes = !flags.out.empty();
   return Ok();
+}
+
+void AddMapFlameHints(const pprof::Profile& profile, web::FlameOptions* flame) {
+  for (auto& [name, hint] : profiler::MapFrameHints(profile)) {
+    flame->map_intensity[name] = hint.intensity;
+    flame->map_tooltip[name] = hint.tooltip;
+  }
 }
 
 bool WriteMapProbes(const MapsFlags& flags, profiler::Session& session, std::vector<std::string>* written) {

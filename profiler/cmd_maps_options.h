@@ -8,6 +8,7 @@
 
 #include "profiler/base/result.h"
 #include "profiler/session.h"
+#include "web/flamegraph.h"
 
 namespace CLI {
 class App;
@@ -27,6 +28,9 @@ void AddMapsFlags(CLI::App* cmd, MapsFlags* flags);
 Result<void> ApplyMapsFlags(const MapsFlags& flags, profiler::SessionOptions::Maps* maps);
 // --maps-out: the probed lookups as JSON lines. Adds what it wrote to
 // `written`; false when the file could not be written (said on stderr).
+// Map frames of a flame graph of `profile`: color intensity and tooltips
+// from its map statistics (nothing when it has none).
+void AddMapFlameHints(const pprof::Profile& profile, web::FlameOptions* flame);
 bool WriteMapProbes(const MapsFlags& flags, profiler::Session& session, std::vector<std::string>* written);
 
 }  // namespace golens::cli

@@ -367,6 +367,7 @@ Result<Outcome> Record(const RecordFlags& flags) {
   if (!flags.svg.empty()) {
     web::FlameOptions flame;
     flame.title = "CPU flame graph: golens record";
+    AddMapFlameHints(snapshot.profile, &flame);
     auto svg = web::RenderFlameGraph(snapshot.profile, flame);
     Result<void> w = svg.ok() ? pprof::WriteOutputFile(flags.svg, *svg) : Result<void>(svg.error());
     if (w.ok()) {

@@ -120,6 +120,61 @@ std::vector<MapSiteRow> BuildMapReport(const pprof::Profile& profile) {
   return rows;
 }
 
+std::map<std::string, MapFrameHint> MapFrameHints(const pprof::Profile& profile) {
+  const int samples_index = pprof::SampleTypeIndex(profile, "samples");
+  pprof::ProfileIndex index(profile);
+  struct Acc {
+    Values len, load, probes_p99;
+  };
+  std::map<std::string, Acc> by_name;
+  for (const pprof::Sample& s : profile.samples) {
+    const pprof::Label* len = Find(s, kMapLenKey);
+    const pprof::Label* p99 = Find(s, kMapProbesP99Key);
+    if (!len && !p99) continue;
+    const int64_t n = samples_index >= 0 && static_cast<size_t>(samples_index) < s.values.size()
+                          ? s.values[static_cast<size_t>(samples_index)]
+                          : (s.values.empty() ? 0 : s.values[0]);
+    std::vector<std::string> names;
+    for (uint64_t id : s.location_ids) {
+      const pprof::Location* loc = index.location(id);
+      if (!loc) continue;
+      for (const auto& line : loc->lines) {
+        const pprof::Function* fn = index.function(line.function_id);
+        if (fn && (fn->name.starts_with("runtime.map") || fn->name.starts_with("internal/runtime/maps."))) {
+          names.push_back(fn->name);
+        }
+      }
+    }
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    for (const std::string& name : names) {
+      Acc& a = by_name[name];
+      if (len) a.len.Add(len->num, n);
+      if (const pprof::Label* l = Find(s, kMapLoadKey)) a.load.Add(l->num, n);
+      if (p99) a.probes_p99.Add(p99->num, n);
+    }
+  }
+  std::map<std::string, MapFrameHint> hints;
+  for (auto& [name, a] : by_name) {
+    MapLabelStats len = a.len.Stats(), load = a.load.Stats(), probes = a.probes_p99.Stats();
+    MapFrameHint h;
+    std::string text = "map";
+    if (!len.empty()) text += " len p50 " + std::to_string(len.p50);
+    if (!load.empty()) text += ", load p50 " + std::to_string(load.p50) + "%";
+    if (!probes.empty()) text += ", probes p99 (site median) " + std::to_string(probes.p50);
+    h.tooltip = text;
+    // Deep mode: one probe per lookup is cool, 8 or more (a full bucket or
+    // a long probe sequence) hot. Sampled mode: the load.
+    if (!probes.empty()) {
+      h.intensity = std::clamp((static_cast<double>(probes.p50) - 1) / 7, 0.0, 1.0);
+    } else if (!load.empty()) {
+      h.intensity = std::clamp(static_cast<double>(load.p50) / 100, 0.0, 1.0);
+    }
+    hints.emplace(name, std::move(h));
+  }
+  return hints;
+}
+
 std::string FormatMapReport(const std::vector<MapSiteRow>& rows, size_t top) {
   std::string out;
   char line[512];

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,15 @@ struct MapSiteRow {
 
 // Rows sorted by CPU, highest first.
 std::vector<MapSiteRow> BuildMapReport(const pprof::Profile& profile);
+
+// Flame graph hints per map-operation function name (runtime.mapaccess1_fast64):
+// intensity in [0, 1] (from the probe counts of deep mode, else the load) and
+// a tooltip line with the statistics of the samples in it.
+struct MapFrameHint {
+  double intensity = 0;
+  std::string tooltip;
+};
+std::map<std::string, MapFrameHint> MapFrameHints(const pprof::Profile& profile);
 
 // A plain-text table of the rows (at most `top`; 0 = all).
 std::string FormatMapReport(const std::vector<MapSiteRow>& rows, size_t top = 0);
