@@ -167,7 +167,7 @@ struct golens_map_pcs {
 enum golens_map_stats_flags {
   GOLENS_MAP_SWISS = 1u << 0,   /* a Swiss table (internal/runtime/maps.Map) */
   GOLENS_MAP_GROWING = 1u << 1, /* bucket map: oldbuckets != nil */
-  GOLENS_MAP_DIR_CUT = 1u << 2, /* Swiss: more tables than BPF visits; capacity covers dir_seen entries */
+  GOLENS_MAP_DIR_CUT = 1u << 2, /* Swiss: not every table read; capacity and buckets are estimated from those read */
   GOLENS_MAP_LOAD_6 = 1u << 3,  /* bucket map of Go <= 1.21: grows past 6 entries per bucket, not 6.5 */
 };
 
@@ -178,10 +178,10 @@ enum golens_map_stats_flags {
 struct golens_map_stats {
   __u64 map;       /* address of the header */
   __u64 count;     /* len(m) */
-  __u64 buckets;   /* bucket maps: 1 << B; Swiss: groups over the tables seen (small map: 1) */
-  __u64 capacity;  /* Swiss: slots over the tables seen (small map: 8); bucket maps: 0 */
+  __u64 buckets;   /* bucket maps: 1 << B; Swiss: groups, capacity / 8 (small map: 1) */
+  __u64 capacity;  /* Swiss: slots of all tables (small map: 8); bucket maps: 0 */
   __u32 dir_len;   /* Swiss: directory entries (0: small map) */
-  __u32 dir_seen;  /* Swiss: directory entries visited */
+  __u32 dir_seen;  /* Swiss: directory entries looked at */
   __u16 flags;     /* golens_map_stats_flags */
   __u8 where;      /* golens_map_ptr_where the pointer came from */
   __u8 log2;       /* bucket maps: B; Swiss: globalDepth */

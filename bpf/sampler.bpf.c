@@ -629,27 +629,43 @@ static __always_inline const struct golens_map_pc *find_map_pc(const struct gole
   return 0;
 }
 
+/* The directory of a Swiss map, read in one piece (per CPU). */
+struct dir_block {
+  __u64 entries[GOLENS_MAP_DIR_VISITS];
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct dir_block);
+} dir_scratch SEC(".maps");
+
+#define MAP_TABLE_READS 4 /* tables whose header is read per sample */
+
 struct dir_walk {
-  __u64 dir;
+  struct dir_block *block;
   __u64 prev;
-  __u64 used;
-  __u64 capacity;
-  __u32 tables;
-  __u32 seen;
+  __u64 used;      /* over the tables read */
+  __u64 capacity;  /* over the tables read */
+  __u32 distinct;  /* tables among the entries looked at */
+  __u32 read;      /* tables whose header was read */
   __u32 bad;
 };
 
-/* One directory entry of a Swiss map: a table (consecutive entries may
- * share one). table: used u16 @0, capacity u16 @2 (go-runtime.md 5.2). */
+/* One directory entry (consecutive entries may share a table). The first
+ * MAP_TABLE_READS tables get their header read: used u16 @0, capacity u16
+ * @2 (go-runtime.md 5.2); the rest are only counted. */
 static long dir_entry(__u32 i, struct dir_walk *w) {
-  __u64 table = 0;
-  if (read_user_u64(&table, w->dir + 8 * (__u64)i) != 0 || table == 0) {
+  __u64 table = w->block->entries[i & (GOLENS_MAP_DIR_VISITS - 1)];
+  if (table == 0) {
     w->bad = 1;
     return 1;
   }
-  w->seen = i + 1;
   if (table == w->prev) return 0;
   w->prev = table;
+  w->distinct++;
+  if (w->read >= MAP_TABLE_READS) return 0;
   __u64 head = 0;
   if (read_user_u64(&head, table) != 0) {
     w->bad = 1;
@@ -662,7 +678,7 @@ static long dir_entry(__u32 i, struct dir_walk *w) {
   }
   w->used += used;
   w->capacity += capacity;
-  w->tables++;
+  w->read++;
   return 0;
 }
 
@@ -683,18 +699,32 @@ static __always_inline int read_map_header(const struct golens_proc_info *proc, 
     }
     __u32 depth = m[4] & 0xff, shift = (m[4] >> 8) & 0xff;
     if (depth > 40 || m[3] != (1ull << depth) || shift != 64 - depth || m[2] == 0) return -1;
-    struct dir_walk w = {.dir = m[2]};
+    __u32 zero = 0;
+    struct dir_walk w = {.block = bpf_map_lookup_elem(&dir_scratch, &zero)};
+    if (!w.block) return -2;
     __u32 visits = m[3] > GOLENS_MAP_DIR_VISITS ? GOLENS_MAP_DIR_VISITS : (__u32)m[3];
+    __u32 bytes = visits * 8;
+    asm volatile("" : "+r"(bytes));
+    if (bytes == 0 || bytes > sizeof(w.block->entries)) return -1;
+    if (bpf_probe_read_user(w.block->entries, bytes, (const void *)m[2]) != 0) return -2;
     bpf_loop(visits, dir_entry, &w, 0);
-    if (w.bad || w.tables == 0) return -1;
-    /* Every table seen: the tables' counts must add up to the map's. */
-    if (visits == m[3] && w.used != m[0]) return -1;
-    if (visits < m[3]) st->flags |= GOLENS_MAP_DIR_CUT;
+    if (w.bad || w.read == 0) return -1;
+    if (visits == m[3] && w.read == w.distinct) {
+      /* Every table read: their counts must add up to the map's. */
+      if (w.used != m[0]) return -1;
+      st->capacity = w.capacity;
+    } else {
+      /* The tables read stand for the others (tables share one capacity
+       * unless some grew since the map was made), the entries looked at for
+       * the rest of the directory. */
+      st->flags |= GOLENS_MAP_DIR_CUT;
+      st->capacity = w.capacity * w.distinct / w.read * m[3] / visits;
+      if (m[0] > st->capacity) return -1;
+    }
+    st->dir_seen = visits;
     st->dir_len = (__u32)m[3];
-    st->dir_seen = w.seen;
     st->log2 = (__u8)depth;
-    st->capacity = w.capacity;
-    st->buckets = w.capacity / 8;
+    st->buckets = st->capacity / 8;
     return 0;
   }
   __u64 h[4]; /* count; flags, B, noverflow, hash0; buckets; oldbuckets */

@@ -49,10 +49,7 @@ int64_t MapLoadPercent(const golens_map_stats& st) {
   if (st.flags & GOLENS_MAP_SWISS) {
     if (st.capacity == 0) return -1;
     if (st.dir_len == 0) return static_cast<int64_t>(st.count * 100 / 8);
-    // A directory cut short: the tables seen stand for the whole map.
-    uint64_t capacity = st.capacity;
-    if ((st.flags & GOLENS_MAP_DIR_CUT) && st.dir_seen > 0) capacity = capacity * st.dir_len / st.dir_seen;
-    return static_cast<int64_t>(st.count * 800 / (capacity * 7));
+    return static_cast<int64_t>(st.count * 800 / (st.capacity * 7));
   }
   if (st.buckets == 0) return -1;
   if (st.flags & GOLENS_MAP_LOAD_6) return static_cast<int64_t>(st.count * 100 / (6 * st.buckets));

@@ -126,7 +126,8 @@ void ReportProgram(const ProcessState& p, bool named) {
       GOLENS_LOG(kDebug) << Describe(p) << ": not a Go binary; Go features are off (native symbols only)";
     }
   } else if (!go.go_features_on()) {
-    GOLENS_LOG(kWarn) << Describe(p) << ": " << go.go_features_off_reason << "; Go features (goroutine ids, map statistics) are off";
+    GOLENS_LOG(kWarn) << Describe(p) << ": " << go.go_features_off_reason
+                      << "; Go features (goroutine ids, map statistics) are off";
   } else if (!go.offsets_exact) {
     GOLENS_LOG(kWarn) << Describe(p) << ": newer than golens's offset tables; goroutine ids from the newest row, "
                          "pprof labels, spans and map statistics off";
@@ -202,8 +203,9 @@ Result<Outcome> Record(const RecordFlags& flags) {
   }
 
   // Outputs first: an unwritable or clashing path fails before anything starts.
-  if (auto distinct = pprof::CheckOutputsDistinct({flags.output, flags.svg, flags.spans_out, flags.maps.out}); !distinct.ok()) {
-    return distinct.error().Context("-o, --svg and --spans-out");
+  if (auto distinct = pprof::CheckOutputsDistinct({flags.output, flags.svg, flags.spans_out, flags.maps.out});
+      !distinct.ok()) {
+    return distinct.error().Context("-o, --svg, --spans-out and --maps-out");
   }
   GOLENS_TRY_VOID(pprof::CheckWritable(flags.output));
   if (!flags.svg.empty()) GOLENS_TRY_VOID(pprof::CheckWritable(flags.svg));
