@@ -11,8 +11,6 @@
 #
 #   bench/maps/run.sh [BUILD_DIR]      (as root; ROUNDS=5 SECONDS_PER_RUN=4)
 #
-# Modes are interleaved per round; the report gives medians over rounds and
-# the loss against no golens.
 set -eu
 BUILD_DIR=${1:-build}
 GOLENS=$BUILD_DIR/golens
@@ -46,21 +44,31 @@ run() { # mode -> lookups/s
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
+# Each mode runs right after its own no-golens run: the machine's load drifts
+# (other builds), so each mode is compared with its neighbour, and the
+# report gives the median over rounds of those paired ratios.
 round=1
 while [ "$round" -le "$ROUNDS" ]; do
   for mode in $MODES; do
-    run "$mode" >> "$TMP/$mode"
+    [ "$mode" = none ] && continue
+    base=$(run none)
+    rate=$(run "$mode")
+    echo "$base" >> "$TMP/none"
+    echo "$rate" >> "$TMP/$mode"
+    echo "$rate $base" | awk '{ print $1 / $2 }' >> "$TMP/$mode.ratio"
   done
   echo "round $round/$ROUNDS done" >&2
   round=$((round + 1))
 done
 
-printf 'workload on CPU %s, golens on CPU %s, %d rounds of %ss (medians; deep-heavy: %s per %s)\n' "$TARGET_CPU" \
+printf 'workload on CPU %s, golens on CPU %s, %d rounds of %s CPU-s (medians; deep-heavy: %s per %s)\n' "$TARGET_CPU" \
   "$GOLENS_CPU" "$ROUNDS" "$SECONDS_PER_RUN" "$HEAVY_WINDOW" "$HEAVY_PERIOD"
-printf '%-11s %14s %8s %28s\n' mode "lookups/cpu-s" "loss" "rounds"
-base=$(median < "$TMP/none")
+printf '%-11s %14s %16s %34s\n' mode "lookups/cpu-s" "loss (paired)" "paired ratios"
+printf '%-11s %14.0f %16s\n' none "$(median < "$TMP/none")" -
 for mode in $MODES; do
+  [ "$mode" = none ] && continue
   rate=$(median < "$TMP/$mode")
-  all=$(sort -g "$TMP/$mode" | awk '{ printf "%s%.0fM", (NR > 1 ? " " : ""), $1 / 1e6 }')
-  echo "$mode $rate $base" | awk -v all="$all" '{ printf "%-11s %14.0f %7.2f%% %28s\n", $1, $2, 100 * (1 - $2 / $3), all }'
+  ratio=$(median < "$TMP/$mode.ratio")
+  all=$(sort -g "$TMP/$mode.ratio" | awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), $1 }')
+  printf '%-11s %14.0f %15.2f%% %34s\n' "$mode" "$rate" "$(echo "$ratio" | awk '{ print 100 * (1 - $1) }')" "$all"
 done
