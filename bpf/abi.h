@@ -38,6 +38,8 @@ enum golens_proc_flags {
   GOLENS_PROC_LABELS_SLICE = 1u << 5,    /* g.labels -> []{key, value string}, sorted (Go >= 1.24) */
   GOLENS_PROC_SWISS_MAPS = 1u << 6,      /* Go maps are Swiss tables (Go >= 1.24 by default) */
   GOLENS_PROC_SPANS = 1u << 7,           /* HTTP handler probes are on: samples carry spans */
+  GOLENS_PROC_MAPS = 1u << 8,            /* map_pcs table map_table is filled: samples in map code carry map stats */
+  GOLENS_PROC_MAPS_DEEP = 1u << 10,      /* --maps deep: the lookup probes of this program report */
 };
 
 struct golens_proc_info {
@@ -55,7 +57,14 @@ struct golens_proc_info {
   __u16 request_url;     /* offsetof(http.Request, URL) (a *url.URL) */
   __u16 request_header;  /* offsetof(http.Request, Header) (a map[string][]string) */
   __u16 url_path;        /* offsetof(url.URL, Path) (a string) */
-  __u64 reserved[3];     /* room for map offsets without an ABI bump of the key */
+  /* Map statistics (GOLENS_PROC_MAPS): the map-operation code of the
+   * program spans [map_text_start, map_text_start + map_text_len) (runtime
+   * addresses); entry map_table of "map_pcs" says, per PC range of it, where
+   * the map pointer is. */
+  __u64 map_text_start;
+  __u32 map_text_len;
+  __u32 map_table;
+  __u64 map_reserved;    /* deep mode */
 };
 
 /* ---- Ring buffer records. Every record starts with a golens_record_header;
@@ -66,6 +75,7 @@ enum golens_record_kind {
   GOLENS_RECORD_SAMPLE = 1,
   GOLENS_RECORD_PROC_EVENT = 2,
   GOLENS_RECORD_SPAN = 3,
+  GOLENS_RECORD_MAP_PROBE = 4,
 };
 
 struct golens_record_header {
@@ -90,7 +100,8 @@ enum golens_section_kind {
   GOLENS_SECTION_NONE = 0,
   GOLENS_SECTION_LABELS = 1, /* the user goroutine's pprof labels, copied at sample time */
   GOLENS_SECTION_SPAN = 2,   /* the HTTP request the goroutine serves: a struct golens_span */
-  /* next: map statistics, native stack snapshot */
+  GOLENS_SECTION_MAP = 3,    /* the header of the Go map being operated on: a struct golens_map_stats */
+  /* next: native stack snapshot */
   GOLENS_SECTION_COUNT = 16,
 };
 
@@ -123,6 +134,90 @@ struct golens_section {
   __u16 kind;  /* golens_section_kind */
   __u16 flags; /* per kind */
   __u32 size;  /* payload bytes after this header, before padding */
+};
+
+/* ---- Go map statistics ------------------------------------------------------
+ * Per program (shared by every process running it, keyed by a table id user
+ * space assigns): the PC ranges of the map-operation functions where the map
+ * pointer can be recovered, sorted by start, found by disassembly
+ * (profiler/map_pointer_flow.*). Offsets are from map_text_start. */
+#define GOLENS_MAX_MAP_PCS 512 /* a power of two: BPF bisects with masks */
+
+enum golens_map_ptr_where {
+  GOLENS_MAP_PTR_NONE = 0,
+  GOLENS_MAP_PTR_RBX = 1,       /* still in the argument register RBX (runtime.map* entry points) */
+  GOLENS_MAP_PTR_RAX = 2,       /* still in RAX (methods of internal/runtime/maps.Map: the receiver) */
+  GOLENS_MAP_PTR_FRAME = 3,     /* spilled: at [RBP + slot] */
+  GOLENS_MAP_PTR_VIA_CALLER = 4,/* a frameless callee (the key hash): [RSP] is a return address into a FRAME range; RBP is the caller's */
+};
+
+struct golens_map_pc {
+  __u32 start;  /* offset from map_text_start */
+  __u16 len;
+  __u8 where;   /* golens_map_ptr_where */
+  __s8 slot;    /* GOLENS_MAP_PTR_FRAME: offset from RBP */
+};
+
+struct golens_map_pcs {
+  __u32 count;
+  __u32 reserved;
+  struct golens_map_pc pcs[GOLENS_MAX_MAP_PCS];
+};
+
+enum golens_map_stats_flags {
+  GOLENS_MAP_SWISS = 1u << 0,   /* a Swiss table (internal/runtime/maps.Map) */
+  GOLENS_MAP_GROWING = 1u << 1, /* bucket map: oldbuckets != nil */
+  GOLENS_MAP_DIR_CUT = 1u << 2, /* Swiss: not every table read; capacity and buckets are estimated from those read */
+  GOLENS_MAP_LOAD_6 = 1u << 3,  /* bucket map of Go <= 1.21: grows past 6 entries per bucket, not 6.5 */
+};
+
+/* GOLENS_SECTION_MAP payload: the map header, read and checked at sample
+ * time (a header that is not plausible gives no section). */
+#define GOLENS_MAP_DIR_VISITS 64
+
+struct golens_map_stats {
+  __u64 map;       /* address of the header */
+  __u64 count;     /* len(m) */
+  __u64 buckets;   /* bucket maps: 1 << B; Swiss: groups, capacity / 8 (small map: 1) */
+  __u64 capacity;  /* Swiss: slots of all tables (small map: 8); bucket maps: 0 */
+  __u32 dir_len;   /* Swiss: directory entries (0: small map) */
+  __u32 dir_seen;  /* Swiss: directory entries looked at */
+  __u16 flags;     /* golens_map_stats_flags */
+  __u8 where;      /* golens_map_ptr_where the pointer came from */
+  __u8 log2;       /* bucket maps: B; Swiss: globalDepth */
+  __u32 reserved;
+};
+
+/* ---- Deep map mode: one record per probed lookup. The probe sits right
+ * after a fast32/fast64 lookup has hashed its key (RAX = the hash; map,
+ * type and key in their spill slots at RBP+0x18, +0x10, +0x20), and BPF
+ * walks the lookup the way the runtime does. The probe's cookie is the key
+ * size (4 or 8). */
+enum golens_map_probe_flags {
+  GOLENS_MAP_PROBE_HIT = 1u << 0,      /* the key was found */
+  GOLENS_MAP_PROBE_SWISS = 1u << 1,    /* a Swiss table: probes are groups */
+  GOLENS_MAP_PROBE_OLD = 1u << 2,      /* bucket map growing: the lookup used the old bucket */
+  GOLENS_MAP_PROBE_CUT = 1u << 3,      /* the walk stopped at BPF's limit before the lookup's end */
+  GOLENS_MAP_PROBE_SMALL = 1u << 4,    /* a small Swiss map (one group, no hash used) */
+};
+
+#define GOLENS_MAP_PROBE_MAX_BUCKETS 16 /* overflow buckets / groups BPF walks */
+
+struct golens_map_probe {
+  struct golens_record_header header;
+  __u64 ktime_ns;
+  __u64 start_ns;  /* of the process (boot-time ns) */
+  __u64 map;       /* the map header */
+  __u64 key;       /* the key (fast32: low 32 bits) */
+  __u64 hash;
+  __u64 site;      /* return address of the lookup: its call site */
+  __u64 index;     /* bucket (bucket maps) or first group (Swiss) the key hashes to */
+  __u32 tgid;
+  __u16 depth;     /* buckets of the overflow chain visited (1 = the key's own bucket); Swiss: groups visited */
+  __u16 probes;    /* slots compared (bucket maps), groups examined (Swiss) */
+  __u16 flags;     /* golens_map_probe_flags */
+  __u16 key_size;
+  __u32 reserved;
 };
 
 /* ---- Zero-code HTTP spans: one per request a goroutine serves, from the
@@ -242,6 +337,14 @@ enum golens_metric {
   GOLENS_METRIC_SPAN_ENDED,          /* handler returns seen with their span */
   GOLENS_METRIC_SPAN_ERROR,          /* reading the request, or the span table full */
   GOLENS_METRIC_SPAN_LOST,           /* finished spans lost: ring buffer full */
+  GOLENS_METRIC_MAP_PC,              /* samples at a PC in map code */
+  GOLENS_METRIC_MAP_NO_POINTER,      /* of those, no map pointer at that PC */
+  GOLENS_METRIC_MAP_READ_ERROR,      /* reading the map header failed */
+  GOLENS_METRIC_MAP_IMPLAUSIBLE,     /* the header read did not look like a map's */
+  GOLENS_METRIC_MAP_STATS,           /* samples with map statistics */
+  GOLENS_METRIC_MAP_PROBE,           /* deep mode: probed lookups reported */
+  GOLENS_METRIC_MAP_PROBE_ERROR,     /* deep mode: the lookup's map or type could not be read */
+  GOLENS_METRIC_MAP_PROBE_LOST,      /* deep mode: records lost (ring buffer full) */
   GOLENS_METRIC_COUNT,
 };
 

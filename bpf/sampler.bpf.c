@@ -33,6 +33,8 @@ const volatile bool collect_goid = true;
 const volatile bool collect_labels = true;
 /* Attach the HTTP request a goroutine serves (--spans) to its samples. */
 const volatile bool collect_spans = false;
+/* Read the header of the Go map a sample is operating on (--maps). */
+const volatile bool collect_maps = false;
 /* Wake the reader only once this many bytes are pending (0 = every record). */
 const volatile __u64 wakeup_bytes = 0;
 /* Inode of golens's own PID namespace when that is not the initial one: pids
@@ -597,6 +599,411 @@ static __always_inline __u32 append_span(__u32 tgid, __u64 goid, __u32 offset, s
   return (offset + sizeof(*section) + sizeof(*span) + 7) & ~7u;
 }
 
+/* ---- Go map statistics ----------------------------------------------------
+ * A sample whose PC is in map code: find the map pointer where the PC table
+ * of the program says it is (a register, the spill slot at [RBP + slot], or
+ * through the return address of a frameless hash function), read the map
+ * header, check that it looks like one, and append it as a section. */
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 256);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, __u32); /* golens_proc_info.map_table */
+  __type(value, struct golens_map_pcs);
+} map_pcs SEC(".maps");
+
+/* The range of `table` containing text offset `off`, or 0. */
+static __always_inline const struct golens_map_pc *find_map_pc(const struct golens_map_pcs *table, __u64 off) {
+  __u32 lo = 0, hi = table->count;
+  if (hi > GOLENS_MAX_MAP_PCS) hi = GOLENS_MAX_MAP_PCS;
+  for (int i = 0; i < 11; i++) { /* log2(GOLENS_MAX_MAP_PCS) + 2 */
+    if (lo >= hi) break;
+    __u32 mid = (lo + hi) / 2;
+    const struct golens_map_pc *pc = &table->pcs[mid & (GOLENS_MAX_MAP_PCS - 1)];
+    if (off < pc->start) {
+      hi = mid;
+    } else if (off - pc->start >= pc->len) {
+      lo = mid + 1;
+    } else {
+      return pc;
+    }
+  }
+  return 0;
+}
+
+/* The directory of a Swiss map, read in one piece (per CPU). */
+struct dir_block {
+  __u64 entries[GOLENS_MAP_DIR_VISITS];
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct dir_block);
+} dir_scratch SEC(".maps");
+
+#define MAP_TABLE_READS 4 /* tables whose header is read per sample */
+
+struct dir_walk {
+  struct dir_block *block;
+  __u64 prev;
+  __u64 used;      /* over the tables read */
+  __u64 capacity;  /* over the tables read */
+  __u32 distinct;  /* tables among the entries looked at */
+  __u32 read;      /* tables whose header was read */
+  __u32 bad;
+};
+
+/* One directory entry (consecutive entries may share a table). The first
+ * MAP_TABLE_READS tables get their header read: used u16 @0, capacity u16
+ * @2 (go-runtime.md 5.2); the rest are only counted. */
+static long dir_entry(__u32 i, struct dir_walk *w) {
+  __u64 table = w->block->entries[i & (GOLENS_MAP_DIR_VISITS - 1)];
+  if (table == 0) {
+    w->bad = 1;
+    return 1;
+  }
+  if (table == w->prev) return 0;
+  w->prev = table;
+  w->distinct++;
+  if (w->read >= MAP_TABLE_READS) return 0;
+  __u64 head = 0;
+  if (read_user_u64(&head, table) != 0) {
+    w->bad = 1;
+    return 1;
+  }
+  __u64 used = head & 0xffff, capacity = (head >> 16) & 0xffff;
+  if (capacity < 8 || capacity > 1024 || (capacity & (capacity - 1)) || used > capacity) {
+    w->bad = 1;
+    return 1;
+  }
+  w->used += used;
+  w->capacity += capacity;
+  w->read++;
+  return 0;
+}
+
+/* Reads and checks the header at `map`; 0 when it is a plausible map. */
+static __always_inline int read_map_header(const struct golens_proc_info *proc, __u64 map,
+                                           struct golens_map_stats *st) {
+  if (map == 0) return -1;
+  if (proc->flags & GOLENS_PROC_SWISS_MAPS) {
+    __u64 m[5]; /* used, seed, dirPtr, dirLen, {globalDepth, globalShift, writing, tombstonePossible} */
+    if (bpf_probe_read_user(m, sizeof(m), (const void *)map) != 0) return -2;
+    st->flags = GOLENS_MAP_SWISS;
+    st->count = m[0];
+    if (m[3] == 0) { /* a small map: one group, no directory */
+      if (m[0] > 8 || (m[0] != 0 && m[2] == 0)) return -1;
+      st->buckets = 1;
+      st->capacity = 8;
+      return 0;
+    }
+    __u32 depth = m[4] & 0xff, shift = (m[4] >> 8) & 0xff;
+    if (depth > 40 || m[3] != (1ull << depth) || shift != 64 - depth || m[2] == 0) return -1;
+    __u32 zero = 0;
+    struct dir_walk w = {.block = bpf_map_lookup_elem(&dir_scratch, &zero)};
+    if (!w.block) return -2;
+    __u32 visits = m[3] > GOLENS_MAP_DIR_VISITS ? GOLENS_MAP_DIR_VISITS : (__u32)m[3];
+    __u32 bytes = visits * 8;
+    asm volatile("" : "+r"(bytes));
+    if (bytes == 0 || bytes > sizeof(w.block->entries)) return -1;
+    if (bpf_probe_read_user(w.block->entries, bytes, (const void *)m[2]) != 0) return -2;
+    bpf_loop(visits, dir_entry, &w, 0);
+    if (w.bad || w.read == 0) return -1;
+    if (visits == m[3] && w.read == w.distinct) {
+      /* Every table read: their counts must add up to the map's. */
+      if (w.used != m[0]) return -1;
+      st->capacity = w.capacity;
+    } else {
+      /* The tables read stand for the others (tables share one capacity
+       * unless some grew since the map was made), the entries looked at for
+       * the rest of the directory. */
+      st->flags |= GOLENS_MAP_DIR_CUT;
+      st->capacity = w.capacity * w.distinct / w.read * m[3] / visits;
+      if (m[0] > st->capacity) return -1;
+    }
+    st->dir_seen = visits;
+    st->dir_len = (__u32)m[3];
+    st->log2 = (__u8)depth;
+    st->buckets = st->capacity / 8;
+    return 0;
+  }
+  __u64 h[4]; /* count; flags, B, noverflow, hash0; buckets; oldbuckets */
+  if (bpf_probe_read_user(h, sizeof(h), (const void *)map) != 0) return -2;
+  __u32 flags = h[1] & 0xff, b = (h[1] >> 8) & 0xff;
+  if (b > 40 || flags > 15) return -1;
+  /* At most 6.5 entries per bucket (8 in a lone bucket) before it grows. */
+  __u64 most = b == 0 ? 8 : (13ull << b) / 2;
+  if (h[0] > most || (h[0] != 0 && h[2] == 0)) return -1;
+  st->count = h[0];
+  st->buckets = 1ull << b;
+  st->log2 = (__u8)b;
+  if (h[3] != 0) st->flags |= GOLENS_MAP_GROWING;
+  /* loadFactorNum was (8*13/16)*2 = 12 up to Go 1.21, 8*13/16*2 = 13 after. */
+  if (proc->go_version < 0x10016) st->flags |= GOLENS_MAP_LOAD_6;
+  return 0;
+}
+
+static __always_inline __u32 append_map_stats(const struct golens_proc_info *proc, struct pt_regs *user_regs,
+                                              __u32 offset, struct scratch *buffer, struct golens_sample *s) {
+  __u64 ip = BPF_CORE_READ(user_regs, ip);
+  if (ip < proc->map_text_start || ip - proc->map_text_start >= proc->map_text_len) return offset;
+  count(GOLENS_METRIC_MAP_PC);
+  __u32 id = proc->map_table;
+  const struct golens_map_pcs *table = bpf_map_lookup_elem(&map_pcs, &id);
+  const struct golens_map_pc *pc = table ? find_map_pc(table, ip - proc->map_text_start) : 0;
+  if (!pc) goto none;
+  __u8 where = pc->where;
+  __s8 slot = pc->slot;
+  if (where == GOLENS_MAP_PTR_VIA_CALLER) {
+    /* In a frameless hash function: the operation that called it is at the
+     * return address, with its frame (RBP) still in place. */
+    if (!(s->flags & GOLENS_SAMPLE_USER_SP_VALID)) goto none;
+    __u64 ret = s->user_sp_words[0];
+    if (ret < proc->map_text_start || ret - proc->map_text_start >= proc->map_text_len) goto none;
+    const struct golens_map_pc *caller = find_map_pc(table, ret - proc->map_text_start);
+    if (!caller || caller->where != GOLENS_MAP_PTR_FRAME) goto none;
+    slot = caller->slot;
+  }
+  __u64 map = 0;
+  if (where == GOLENS_MAP_PTR_RBX) {
+    map = BPF_CORE_READ(user_regs, bx);
+  } else if (where == GOLENS_MAP_PTR_RAX) {
+    map = BPF_CORE_READ(user_regs, ax);
+  } else if (where == GOLENS_MAP_PTR_FRAME || where == GOLENS_MAP_PTR_VIA_CALLER) {
+    __u64 bp = BPF_CORE_READ(user_regs, bp);
+    if (bp == 0 || read_user_u64(&map, bp + slot) != 0) {
+      count(GOLENS_METRIC_MAP_READ_ERROR);
+      return offset;
+    }
+  } else {
+    goto none;
+  }
+
+  if (offset > GOLENS_MAX_RECORD_BYTES - sizeof(struct golens_section) - sizeof(struct golens_map_stats) - 8)
+    return offset;
+  struct golens_section *section = (struct golens_section *)(buffer->data + offset);
+  struct golens_map_stats *st = (struct golens_map_stats *)(buffer->data + offset + sizeof(*section));
+  __builtin_memset(st, 0, sizeof(*st));
+  st->map = map;
+  st->where = where;
+  int err = read_map_header(proc, map, st);
+  if (err == -2) {
+    count(GOLENS_METRIC_MAP_READ_ERROR);
+    return offset;
+  }
+  if (err != 0) {
+    count(GOLENS_METRIC_MAP_IMPLAUSIBLE);
+    return offset;
+  }
+  section->kind = GOLENS_SECTION_MAP;
+  section->flags = 0;
+  section->size = sizeof(*st);
+  s->sections |= 1u << GOLENS_SECTION_MAP;
+  count(GOLENS_METRIC_MAP_STATS);
+  return (offset + sizeof(*section) + sizeof(*st) + 7) & ~7u;
+none:
+  count(GOLENS_METRIC_MAP_NO_POINTER);
+  return offset;
+}
+
+/* ---- Deep map mode ----------------------------------------------------------
+ * golens_map_probe runs right after runtime.mapaccess{1,2}_fast{32,64} has
+ * hashed its key, while user space has the probes attached (a duty cycle).
+ * It walks the lookup as the runtime does (go-runtime.md 5.1, 5.2; the fast
+ * paths: bucket maps compare every slot of the chain, Swiss tables probe
+ * groups until an empty slot) and reports where it ended. */
+
+struct probe_walk {
+  __u64 bucket;     /* bucket maps: the bucket; Swiss: the group array */
+  __u64 key;
+  __u64 mask;       /* Swiss: lengthMask */
+  __u64 offset;     /* Swiss: the group being probed */
+  __u32 size;       /* bucket size (bucket maps) or group size (Swiss) */
+  __u32 slot_size;  /* Swiss */
+  __u32 key_size;
+  __u32 probes;
+  __u32 depth;
+  __u32 done;       /* 1 hit, 2 miss, 3 read error */
+  __u8 h2;
+};
+
+static __always_inline int key_equal(struct probe_walk *w, __u64 at) {
+  __u64 k = 0;
+  if (bpf_probe_read_user(&k, 8, (const void *)at) != 0) return -1;
+  if (w->key_size == 4) return (__u32)k == (__u32)w->key;
+  return k == w->key;
+}
+
+/* Bucket maps, fast path: every slot of the chain, in order, is compared
+ * (runtime/map_fast64.go); one slot per call. */
+static long bucket_slot(__u32 i, struct probe_walk *w) {
+  __u32 slot = i & 7;
+  __u64 b = w->bucket;
+  __u8 top = 0;
+  if (bpf_probe_read_user(&top, 1, (const void *)(b + slot)) != 0) goto fail;
+  w->probes++;
+  int eq = key_equal(w, b + 8 + (__u64)slot * w->key_size);
+  if (eq < 0) goto fail;
+  if (eq && top > 1) { /* not an empty slot (isEmpty: tophash <= emptyOne) */
+    w->done = 1;
+    return 1;
+  }
+  if (slot == 7) {
+    __u64 overflow = 0;
+    if (read_user_u64(&overflow, b + w->size - 8) != 0) goto fail;
+    if (overflow == 0) {
+      w->done = 2;
+      return 1;
+    }
+    w->bucket = overflow;
+    w->depth++;
+  }
+  return 0;
+fail:
+  w->done = 3;
+  return 1;
+}
+
+/* Swiss tables: one group of the probe sequence per call (table.go probeSeq:
+ * offset += i, triangular). */
+static long swiss_group(__u32 i, struct probe_walk *w) {
+  __u64 g = w->bucket + w->offset * w->size;
+  __u64 ctrl = 0;
+  if (read_user_u64(&ctrl, g) != 0) goto fail;
+  w->probes++;
+  w->depth = i + 1;
+  for (int j = 0; j < 8; j++) {
+    if (((ctrl >> (8 * j)) & 0xff) != w->h2) continue;
+    int eq = key_equal(w, g + 8 + (__u64)j * w->slot_size);
+    if (eq < 0) goto fail;
+    if (eq) {
+      w->done = 1;
+      return 1;
+    }
+  }
+  for (int j = 0; j < 8; j++) {
+    if (((ctrl >> (8 * j)) & 0xff) == 0x80) { /* an empty slot ends the sequence */
+      w->done = 2;
+      return 1;
+    }
+  }
+  w->offset = (w->offset + i + 1) & w->mask;
+  return 0;
+fail:
+  w->done = 3;
+  return 1;
+}
+
+SEC("uprobe")
+int golens_map_probe(struct pt_regs *ctx) {
+  struct task_struct *task = bpf_get_current_task_btf();
+  __u32 tgid = task_tgid(task);
+  struct golens_proc_info *proc = bpf_map_lookup_elem(&targets, &tgid);
+  if (!proc || !(proc->flags & GOLENS_PROC_MAPS_DEEP)) return 0;
+  __u64 bp = ctx->bp, hash = ctx->ax;
+  __u64 frame[4]; /* saved RBP, return address, type, map */
+  __u64 key = 0;
+  if (bpf_probe_read_user(frame, sizeof(frame), (const void *)bp) != 0 || read_user_u64(&key, bp + 0x20) != 0) {
+    count(GOLENS_METRIC_MAP_PROBE_ERROR);
+    return 0;
+  }
+  __u64 type = frame[2], map = frame[3];
+  struct probe_walk w = {.key = key, .key_size = bpf_get_attach_cookie(ctx) == 4 ? 4 : 8, .depth = 1};
+  __u16 flags = 0;
+  __u64 index = 0;
+  if (proc->flags & GOLENS_PROC_SWISS_MAPS) {
+    flags |= GOLENS_MAP_PROBE_SWISS;
+    __u64 m[5]; /* used, seed, dirPtr, dirLen, {globalDepth, globalShift} */
+    __u64 sizes[2]; /* GroupSize @80, SlotSize @88 */
+    if (bpf_probe_read_user(m, sizeof(m), (const void *)map) != 0 ||
+        bpf_probe_read_user(sizes, sizeof(sizes), (const void *)(type + 80)) != 0 || m[3] == 0 ||
+        sizes[0] > 4096 || sizes[1] < w.key_size || sizes[1] > 512) {
+      count(GOLENS_METRIC_MAP_PROBE_ERROR);
+      return 0;
+    }
+    __u32 shift = (m[4] >> 8) & 0xff;
+    __u64 dir_index = m[3] == 1 ? 0 : hash >> (shift & 63);
+    __u64 table = 0, groups[2]; /* data, lengthMask */
+    if (dir_index >= m[3] || read_user_u64(&table, m[2] + 8 * dir_index) != 0 ||
+        bpf_probe_read_user(groups, sizeof(groups), (const void *)(table + 16)) != 0) {
+      count(GOLENS_METRIC_MAP_PROBE_ERROR);
+      return 0;
+    }
+    w.bucket = groups[0];
+    w.mask = groups[1];
+    w.size = (__u32)sizes[0];
+    w.slot_size = (__u32)sizes[1];
+    w.h2 = hash & 0x7f;
+    w.offset = (hash >> 7) & w.mask;
+    index = w.offset;
+    bpf_loop(GOLENS_MAP_PROBE_MAX_BUCKETS, swiss_group, &w, 0);
+  } else {
+    __u64 h[4]; /* count; flags, B; buckets; oldbuckets */
+    __u16 bucket_size = 0;
+    __u8 key_size = 0;
+    if (bpf_probe_read_user(h, sizeof(h), (const void *)map) != 0 ||
+        bpf_probe_read_user(&key_size, 1, (const void *)(type + 80)) != 0 ||
+        bpf_probe_read_user(&bucket_size, 2, (const void *)(type + 82)) != 0 || key_size != w.key_size ||
+        bucket_size < 8 + 8 * key_size + 8) {
+      count(GOLENS_METRIC_MAP_PROBE_ERROR);
+      return 0;
+    }
+    __u32 b = (h[1] >> 8) & 0xff;
+    if (b > 40) {
+      count(GOLENS_METRIC_MAP_PROBE_ERROR);
+      return 0;
+    }
+    __u64 mask = (1ull << b) - 1;
+    index = hash & mask;
+    w.bucket = h[2] + index * bucket_size;
+    if (h[3] != 0) { /* growing: an old bucket not yet moved is where the key is */
+      if (!(h[1] & 0x08)) mask >>= 1;
+      __u64 old = h[3] + (hash & mask) * bucket_size;
+      __u8 top = 0;
+      if (bpf_probe_read_user(&top, 1, (const void *)old) == 0 && !(top >= 2 && top <= 4)) {
+        w.bucket = old;
+        flags |= GOLENS_MAP_PROBE_OLD;
+      }
+    }
+    w.size = bucket_size;
+    bpf_loop(GOLENS_MAP_PROBE_MAX_BUCKETS * 8, bucket_slot, &w, 0);
+  }
+  if (w.done == 3) {
+    count(GOLENS_METRIC_MAP_PROBE_ERROR);
+    return 0;
+  }
+  if (w.done == 1) flags |= GOLENS_MAP_PROBE_HIT;
+  if (w.done == 0) flags |= GOLENS_MAP_PROBE_CUT;
+
+  struct golens_map_probe *e = bpf_ringbuf_reserve(&samples, sizeof(*e), 0);
+  if (!e) {
+    count(GOLENS_METRIC_MAP_PROBE_LOST);
+    return 0;
+  }
+  e->header.kind = GOLENS_RECORD_MAP_PROBE;
+  e->header.version = GOLENS_ABI_VERSION;
+  e->header.size = sizeof(*e);
+  e->ktime_ns = bpf_ktime_get_ns();
+  e->start_ns = process_start_ns(task);
+  e->map = map;
+  e->key = w.key_size == 4 ? (__u32)key : key;
+  e->hash = hash;
+  e->site = frame[1];
+  e->index = index;
+  e->tgid = tgid;
+  e->depth = (__u16)w.depth;
+  e->probes = (__u16)w.probes;
+  e->flags = flags;
+  e->key_size = (__u16)w.key_size;
+  e->reserved = 0;
+  bpf_ringbuf_submit(e, wakeup_flags());
+  count(GOLENS_METRIC_MAP_PROBE);
+  return 0;
+}
+
 SEC("perf_event")
 int golens_sample_cpu(struct bpf_perf_event_data *ctx) {
   struct task_struct *task = bpf_get_current_task_btf();
@@ -690,6 +1097,7 @@ int golens_sample_cpu(struct bpf_perf_event_data *ctx) {
     if (collect_spans && (s->flags & GOLENS_SAMPLE_GOID_VALID) && (proc->flags & GOLENS_PROC_SPANS)) {
       offset = append_span(tgid, s->goid, offset, buffer, s);
     }
+    if (collect_maps && (proc->flags & GOLENS_PROC_MAPS)) offset = append_map_stats(proc, user_regs, offset, buffer, s);
   }
 
   /* The barrier keeps clang from folding this check away: the verifier

@@ -50,6 +50,7 @@ Result<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options) {
   session.spans = options.spans;
   session.attributes.spans = options.spans;
   session.report_all_execs = true;
+  session.maps.mode = options.map_stats ? MapsMode::kSampled : MapsMode::kOff;
   session.comment_prefix = "golens agent";
   GOLENS_TRY(agent->session_, Session::Create(session));
   Agent* self = agent.get();

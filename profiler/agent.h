@@ -38,6 +38,7 @@ struct AgentOptions {
   int hz = 19;
   std::chrono::seconds retention{7 * 24 * 3600};
   bool spans = false;
+  bool map_stats = true;  // sampled map statistics (no probes); deep mode is record's
   bool kernel_stacks = true;
   std::string service;  // overrides every target's own service name when set
   std::optional<PushOptions> push;

@@ -45,8 +45,19 @@ bool DecodeLabels(std::span<const uint8_t> payload, AttributeSet* out, Attribute
 
 }  // namespace
 
+int64_t MapLoadPercent(const golens_map_stats& st) {
+  if (st.flags & GOLENS_MAP_SWISS) {
+    if (st.capacity == 0) return -1;
+    if (st.dir_len == 0) return static_cast<int64_t>(st.count * 100 / 8);
+    return static_cast<int64_t>(st.count * 800 / (st.capacity * 7));
+  }
+  if (st.buckets == 0) return -1;
+  if (st.flags & GOLENS_MAP_LOAD_6) return static_cast<int64_t>(st.count * 100 / (6 * st.buckets));
+  return static_cast<int64_t>(st.count * 200 / (13 * st.buckets));
+}
+
 void CollectAttributes(const SampleView& sample, const AttributeOptions& options, AttributeSet* out,
-                       AttributeCounts* counts) {
+                       AttributeCounts* counts, int map_site_frame) {
   const golens_sample& h = *sample.head;
   if (options.goroutine && (h.flags & GOLENS_SAMPLE_GOID_VALID) && h.goid != 0) {
     out->push_back(Attribute{"goroutine", "", static_cast<int64_t>(h.goid), ""});
@@ -62,6 +73,17 @@ void CollectAttributes(const SampleView& sample, const AttributeOptions& options
       out->push_back(Attribute{"http.method", SpanMethod(span), 0, ""});
       out->push_back(Attribute{"http.path", SpanPath(span), 0, ""});
     }
+  }
+  if (options.maps) {
+    if (const SampleSection* section = sample.section(GOLENS_SECTION_MAP);
+        section && section->payload.size() >= sizeof(golens_map_stats)) {
+      golens_map_stats st;
+      std::memcpy(&st, section->payload.data(), sizeof(st));
+      out->push_back(Attribute{kMapLenKey, "", static_cast<int64_t>(st.count), ""});
+      out->push_back(Attribute{kMapBucketsKey, "", static_cast<int64_t>(st.buckets), ""});
+      if (int64_t load = MapLoadPercent(st); load >= 0) out->push_back(Attribute{kMapLoadKey, "", load, "percent"});
+    }
+    if (map_site_frame >= 0) out->push_back(Attribute{kMapSiteKey, "", map_site_frame, "", true});
   }
   if (options.labels) {
     if (const SampleSection* labels = sample.section(GOLENS_SECTION_LABELS)) {
@@ -85,6 +107,7 @@ size_t AttributeTable::Hash::operator()(const AttributeSet& set) const {
     h = h * 31 + std::hash<std::string>{}(a.key);
     h = h * 31 + std::hash<std::string>{}(a.str);
     h = h * 31 + std::hash<int64_t>{}(a.num);
+    h = h * 31 + a.from_frame;
   }
   return h;
 }
@@ -92,7 +115,7 @@ size_t AttributeTable::Hash::operator()(const AttributeSet& set) const {
 AttributeSetId AttributeTable::Intern(AttributeSet set) {
   if (set.empty()) return 0;
   std::sort(set.begin(), set.end(), [](const Attribute& a, const Attribute& b) {
-    return std::tie(a.key, a.str, a.num, a.unit) < std::tie(b.key, b.str, b.num, b.unit);
+    return std::tie(a.key, a.str, a.num, a.unit, a.from_frame) < std::tie(b.key, b.str, b.num, b.unit, b.from_frame);
   });
   auto it = ids_.find(set);
   if (it != ids_.end()) return it->second;
@@ -102,11 +125,13 @@ AttributeSetId AttributeTable::Intern(AttributeSet set) {
   return id;
 }
 
-std::vector<pprof::Label> ToPprofLabels(const AttributeSet& set) {
+std::vector<pprof::Label> ToPprofLabels(const AttributeSet& set, const FrameLabeler& frame_labels) {
   std::vector<pprof::Label> labels;
   labels.reserve(set.size());
   for (const Attribute& a : set) {
-    if (!a.str.empty()) {
+    if (a.from_frame) {
+      if (frame_labels && a.num >= 0) frame_labels(a, static_cast<size_t>(a.num), &labels);
+    } else if (!a.str.empty()) {
       labels.push_back(pprof::Label{a.key, a.str, 0, ""});
     } else {
       labels.push_back(pprof::Label{a.key, "", a.num, a.unit});

@@ -27,6 +27,11 @@ const GoBinaryInfo& BinaryRecord::go_info() const {
   return go_info_;
 }
 
+const MapCode& BinaryRecord::map_code() const {
+  std::call_once(map_once_, [this] { map_code_ = AnalyzeMapCode(*binary_, go_info()); });
+  return map_code_;
+}
+
 const FunctionFrameInfo* BinaryRecord::FrameInfoAt(uint64_t vaddr) const {
   std::lock_guard<std::mutex> lock(frames_mu_);
   auto cached = frame_by_pc_.find(vaddr);

@@ -19,6 +19,7 @@
 
 #include "profiler/function_frame.h"
 #include "profiler/go_binary_info.h"
+#include "profiler/map_code.h"
 #include "symbolizer/symbolizer.h"
 
 namespace golens::profiler {
@@ -34,6 +35,9 @@ class BinaryRecord {
   const symbolizer::Binary& binary() const { return *binary_; }
   // Derived on first use (disassembles runtime.stackcheck); thread-safe.
   const GoBinaryInfo& go_info() const;
+  // The map code (map operations, map-pointer PC ranges); derived on first
+  // use by disassembly; thread-safe.
+  const MapCode& map_code() const;
 
   // Frame layout of the function containing `vaddr` (nullptr when unknown),
   // for the leaf fix-up. Cached: at most kMaxFrameInfos functions.
@@ -46,6 +50,8 @@ class BinaryRecord {
   std::shared_ptr<const symbolizer::Binary> binary_;
   mutable std::once_flag go_once_;
   mutable GoBinaryInfo go_info_;
+  mutable std::once_flag map_once_;
+  mutable MapCode map_code_;
   mutable std::mutex frames_mu_;
   mutable std::unordered_map<uint64_t, const FunctionFrameInfo*> frame_by_pc_;
   mutable std::map<uint64_t, std::unique_ptr<FunctionFrameInfo>> frame_by_entry_;

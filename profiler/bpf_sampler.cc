@@ -126,6 +126,14 @@ const char* MetricName(int metric) {
     case GOLENS_METRIC_SPAN_ENDED: return "HTTP handler returns";
     case GOLENS_METRIC_SPAN_ERROR: return "span errors (request unreadable, span table full)";
     case GOLENS_METRIC_SPAN_LOST: return "finished spans lost (ring buffer full)";
+    case GOLENS_METRIC_MAP_PC: return "samples in map code";
+    case GOLENS_METRIC_MAP_NO_POINTER: return "map samples without a map pointer at their PC";
+    case GOLENS_METRIC_MAP_READ_ERROR: return "map header read errors";
+    case GOLENS_METRIC_MAP_IMPLAUSIBLE: return "map headers that did not look like one";
+    case GOLENS_METRIC_MAP_STATS: return "samples with map statistics";
+    case GOLENS_METRIC_MAP_PROBE: return "probed map lookups";
+    case GOLENS_METRIC_MAP_PROBE_ERROR: return "probed map lookups not readable";
+    case GOLENS_METRIC_MAP_PROBE_LOST: return "probed map lookups lost (ring buffer full)";
   }
   return "?";
 }
@@ -162,6 +170,7 @@ Result<std::unique_ptr<BpfSampler>> BpfSampler::Create(const SamplerOptions& opt
   skel->rodata->collect_goid = options.goroutine_ids;
   skel->rodata->collect_labels = options.labels;
   skel->rodata->collect_spans = options.spans;
+  skel->rodata->collect_maps = options.maps;
   skel->rodata->pidns_inum = options.pid_namespace_inode;
   skel->rodata->report_all_execs = options.report_all_execs;
   size_t ring_bytes = options.ringbuf_bytes ? options.ringbuf_bytes : RingbufSize(cpus.size(), options.hz);
@@ -175,6 +184,7 @@ Result<std::unique_ptr<BpfSampler>> BpfSampler::Create(const SamplerOptions& opt
   bpf_program__set_autoattach(skel->progs.golens_on_munmap, false);
   bpf_program__set_autoattach(skel->progs.golens_http_enter, false);
   bpf_program__set_autoattach(skel->progs.golens_http_return, false);
+  bpf_program__set_autoattach(skel->progs.golens_map_probe, false);
   if (int err = golens_sampler__load(skel)) return LoadError("load", err);
 
   sampler->ringbuf_.reset(
@@ -196,6 +206,19 @@ Result<void> BpfSampler::SetTarget(pid_t tgid, const golens_proc_info& info) {
 void BpfSampler::RemoveTarget(pid_t tgid) {
   __u32 key = static_cast<__u32>(tgid);
   bpf_map_delete_elem(bpf_map__fd(skel_->maps.targets), &key);
+}
+
+Result<void> BpfSampler::SetMapTable(uint32_t id, const golens_map_pcs& table) {
+  __u32 key = id;
+  if (bpf_map_update_elem(bpf_map__fd(skel_->maps.map_pcs), &key, &table, BPF_ANY) != 0) {
+    return ErrnoError("add map PC table " + std::to_string(id) + " to the BPF map");
+  }
+  return Ok();
+}
+
+void BpfSampler::RemoveMapTable(uint32_t id) {
+  __u32 key = id;
+  bpf_map_delete_elem(bpf_map__fd(skel_->maps.map_pcs), &key);
 }
 
 Result<golens_proc_info> BpfSampler::GetTarget(pid_t tgid) const {
@@ -279,6 +302,20 @@ Result<std::unique_ptr<BpfSampler::Probes>> BpfSampler::AttachHttpProbes(const s
   // find its return probed too.
   for (uint64_t offset : return_offsets) GOLENS_TRY_VOID(attach(skel_->progs.golens_http_return, offset));
   GOLENS_TRY_VOID(attach(skel_->progs.golens_http_enter, entry_offset));
+  return probes;
+}
+
+Result<std::unique_ptr<BpfSampler::Probes>> BpfSampler::AttachMapProbes(
+    const std::string& binary_path, const std::vector<std::pair<uint64_t, uint32_t>>& sites) {
+  std::unique_ptr<Probes> probes(new Probes());
+  for (const auto& [offset, key_size] : sites) {
+    LIBBPF_OPTS(bpf_uprobe_opts, opts);
+    opts.bpf_cookie = key_size;  // the key's size, for the walk
+    bpf_link* link =
+        bpf_program__attach_uprobe_opts(skel_->progs.golens_map_probe, -1, binary_path.c_str(), offset, &opts);
+    if (!link) return ErrnoError("attach uprobe " + binary_path + "+" + std::to_string(offset));
+    probes->links_.push_back(link);
+  }
   return probes;
 }
 

@@ -33,6 +33,7 @@ struct SamplerOptions {
   bool goroutine_ids = true;
   bool labels = true;  // copy pprof labels into each sample
   bool spans = false;  // HTTP handler spans (uprobes attached per binary)
+  bool maps = false;   // read the header of the Go map a sample is operating on
   size_t ringbuf_bytes = 0;  // 0 = sized from CPU count and rate (half a second of samples)
   // Inode of golens's PID namespace when it is not the initial one (0 = the
   // initial one): BPF then keys targets by the pids golens sees.
@@ -76,6 +77,10 @@ class BpfSampler {
   // Delivers everything pending without waiting.
   Result<void> Drain();
 
+  // The map-pointer PC table `id` (golens_proc_info.map_table) of a program.
+  Result<void> SetMapTable(uint32_t id, const golens_map_pcs& table);
+  void RemoveMapTable(uint32_t id);
+
   // Counters summed over CPUs.
   Metrics ReadMetrics() const;
   // The HTTP span probes on one binary (entry and RET sites of
@@ -94,6 +99,11 @@ class BpfSampler {
   };
   Result<std::unique_ptr<Probes>> AttachHttpProbes(const std::string& binary_path, uint64_t entry_offset,
                                                    const std::vector<uint64_t>& return_offsets);
+
+  // Deep map mode: probes at (file offset, key size) of one binary, for
+  // every process running it; they stay while the returned object lives.
+  Result<std::unique_ptr<Probes>> AttachMapProbes(const std::string& binary_path,
+                                                  const std::vector<std::pair<uint64_t, uint32_t>>& sites);
 
   // Whether munmap is tracked (needs the syscalls tracepoint).
   bool tracks_munmap() const { return tracks_munmap_; }

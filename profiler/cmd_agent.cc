@@ -59,6 +59,7 @@ Result<profiler::AgentOptions> MakeOptions(const AgentFlags& flags) {
   options.kernel_stacks = !flags.no_kernel;
   options.service = flags.service;
   if (flags.maps != "sampled" && flags.maps != "off") return Usage("--maps: sampled or off");
+  options.map_stats = flags.maps == "sampled";
   if (!flags.push.empty()) {
     profiler::PushOptions push;
     push.url = flags.push;

@@ -15,6 +15,7 @@
 #include "pprof/profile_io.h"
 #include "pprof/sample_filter.h"
 #include "profiler/cli_errors.h"
+#include "profiler/cmd_maps_options.h"
 #include "profiler/base/log.h"
 #include "profiler/commands.h"
 #include "web/flamegraph.h"
@@ -162,7 +163,9 @@ int RunFlame(const FlameArgs& a) {
       }
     }
     if (!any && !profile->samples.empty()) WarnNoTagMatch(*profile, *filters);
-    svg = web::RenderFlameGraph(*profile, ToOptions(a, DefaultTitle(*profile, a.inverted)));
+    web::FlameOptions options = ToOptions(a, DefaultTitle(*profile, a.inverted));
+    AddMapFlameHints(*profile, &options);
+    svg = web::RenderFlameGraph(*profile, options);
     if (!svg.ok()) return Fail(svg.error());
   } else if (!bytes->empty() && pprof::LooksLikeFoldedText(*bytes)) {
     // Folded text goes straight to the flame tree (no profile model).
@@ -171,7 +174,9 @@ int RunFlame(const FlameArgs& a) {
   } else {
     auto profile = pprof::ParseProfileBytes(*bytes, a.profile, *max_size);
     if (!profile.ok()) return Fail(InputError(profile.error()));
-    svg = web::RenderFlameGraph(*profile, ToOptions(a, DefaultTitle(*profile, a.inverted)));
+    web::FlameOptions options = ToOptions(a, DefaultTitle(*profile, a.inverted));
+    AddMapFlameHints(*profile, &options);
+    svg = web::RenderFlameGraph(*profile, options);
     if (!svg.ok()) return Fail(svg.error());
   }
   auto written = pprof::WriteOutputFile(a.output, *svg);

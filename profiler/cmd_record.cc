@@ -29,6 +29,7 @@
 #include "profiler/capabilities.h"
 #include "profiler/cli_errors.h"
 #include "profiler/cmd_signals.h"
+#include "profiler/cmd_maps_options.h"
 #include "profiler/commands.h"
 #include "profiler/base/duration.h"
 #include "profiler/process_launcher.h"
@@ -58,6 +59,7 @@ struct RecordFlags {
   bool no_labels = false;
   bool spans = false;
   std::string spans_out;
+  MapsFlags maps;
   bool children = false;
   bool no_children = false;
 };
@@ -95,10 +97,11 @@ void ReportProgram(const ProcessState& p, bool named) {
       GOLENS_LOG(kDebug) << Describe(p) << ": not a Go binary; Go features are off (native symbols only)";
     }
   } else if (!go.go_features_on()) {
-    GOLENS_LOG(kWarn) << Describe(p) << ": " << go.go_features_off_reason << "; Go features (goroutine ids) are off";
+    GOLENS_LOG(kWarn) << Describe(p) << ": " << go.go_features_off_reason
+                      << "; Go features (goroutine ids, map statistics) are off";
   } else if (!go.offsets_exact) {
     GOLENS_LOG(kWarn) << Describe(p) << ": newer than golens's offset tables; goroutine ids from the newest row, "
-                         "pprof labels and spans off";
+                         "pprof labels, spans and map statistics off";
   } else {
     GOLENS_LOG(kDebug) << Describe(p) << ": TLS offset " << go.tls_offset
                        << (go.tls_detected ? " (from runtime.stackcheck)" : " (default)");
@@ -171,8 +174,9 @@ Result<Outcome> Record(const RecordFlags& flags) {
   }
 
   // Outputs first: an unwritable or clashing path fails before anything starts.
-  if (auto distinct = pprof::CheckOutputsDistinct({flags.output, flags.svg, flags.spans_out}); !distinct.ok()) {
-    return distinct.error().Context("-o, --svg and --spans-out");
+  if (auto distinct = pprof::CheckOutputsDistinct({flags.output, flags.svg, flags.spans_out, flags.maps.out});
+      !distinct.ok()) {
+    return distinct.error().Context("-o, --svg, --spans-out and --maps-out");
   }
   GOLENS_TRY_VOID(pprof::CheckWritable(flags.output));
   if (!flags.svg.empty()) GOLENS_TRY_VOID(pprof::CheckWritable(flags.svg));
@@ -187,6 +191,7 @@ Result<Outcome> Record(const RecordFlags& flags) {
   options.attributes.labels = !flags.no_labels;
   options.spans = flags.spans;
   options.attributes.spans = flags.spans;
+  GOLENS_TRY_VOID(ApplyMapsFlags(flags.maps, &options.maps));
   // Debugging knob (and how the tests provoke drops): ring buffer size in
   // bytes, a power of two multiple of the page size.
   if (const char* bytes = std::getenv("GOLENS_RINGBUF_BYTES")) {
@@ -335,6 +340,7 @@ Result<Outcome> Record(const RecordFlags& flags) {
   if (!flags.svg.empty()) {
     web::FlameOptions flame;
     flame.title = "CPU flame graph: golens record";
+    AddMapFlameHints(snapshot.profile, &flame);
     auto svg = web::RenderFlameGraph(snapshot.profile, flame);
     Result<void> w = svg.ok() ? pprof::WriteOutputFile(flags.svg, *svg) : Result<void>(svg.error());
     if (w.ok()) {
@@ -361,6 +367,8 @@ Result<Outcome> Record(const RecordFlags& flags) {
       ++failed;
     }
   }
+
+  if (!WriteMapProbes(flags.maps, *session, &written)) ++failed;
 
   std::string outputs;
   for (const auto& w : written) outputs += (outputs.empty() ? "" : ", ") + w;
@@ -398,6 +406,7 @@ void RegisterRecordCommand(CLI::App& app, int* exit_code) {
                 "Zero-code HTTP spans: samples inside net/http handlers carry trace_id, span_id, "
                 "http.method and http.path (uprobes on the handler dispatch)");
   cmd->add_option("--spans-out", flags->spans_out, "With --spans: one JSON line per finished request");
+  AddMapsFlags(cmd, &flags->maps);
   cmd->add_flag("--no-labels", flags->no_labels,
                 "Leave out the goroutines' pprof labels (copied into every sample by default)");
   cmd->add_option("command", flags->command, "Command to start and profile, after --");

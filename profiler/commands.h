@@ -15,5 +15,6 @@ void RegisterFlameCommands(CLI::App& app, int* exit_code);     // profiler/cmd_f
 void RegisterAgentCommand(CLI::App& app, int* exit_code);      // profiler/cmd_agent.cc
 void RegisterStoreCommands(CLI::App& app, int* exit_code);     // profiler/cmd_store.cc: store list, store export
 void RegisterServeCommand(CLI::App& app, int* exit_code);      // profiler/cmd_serve.cc
+void RegisterMapsCommand(CLI::App& app, int* exit_code);       // profiler/cmd_maps.cc
 
 }  // namespace golens::cli

@@ -111,7 +111,10 @@ class ProfileAssembler {
       }
       for (size_t i = 0; i < addresses.size(); ++i) {
         std::vector<pprof::Line> lines;
-        if (i < frames.size() && frames[i]) lines = Lines(*frames[i]);
+        if (i < frames.size() && frames[i]) {
+          lines = Lines(*frames[i]);
+          user_frames_[{m, addresses[i]}] = frames[i];
+        }
         user_locations_[{m, addresses[i]}] = builder_.AddLocation(mapping_id, addresses[i], std::move(lines));
       }
     }
@@ -167,8 +170,29 @@ class ProfileAssembler {
       if (key.user_truncated) ids.push_back(TruncatedLocation());
       if (ids.empty()) continue;  // unreachable in practice: BPF always records the user PC
       int64_t values[2] = {static_cast<int64_t>(count), static_cast<int64_t>(count) * period};
-      builder_.AddSample(ids, values, ToPprofLabels(interval_.attributes().Get(key.attributes)));
+      const StackKey& stack = key;
+      auto frame_labels = [&](const Attribute& a, size_t frame, std::vector<pprof::Label>* out) {
+        if (a.key != kMapSiteKey || frame >= stack.user.size()) return;
+        std::string name = FrameName(stack, frame);
+        if (!name.empty()) out->push_back(pprof::Label{a.key, std::move(name), 0, ""});
+        if (const MapProbeHistogram* probes = interval_.MapProbes(stack.user_mapping[frame], stack.user[frame])) {
+          probes->AppendLabels(out);
+        }
+      };
+      builder_.AddSample(ids, values, ToPprofLabels(interval_.attributes().Get(key.attributes), frame_labels));
     }
+  }
+
+  // "function file:line" of a user frame (the innermost of its inline
+  // chain: the code that made the call), for labels naming a call site.
+  std::string FrameName(const StackKey& key, size_t frame) const {
+    if (frame >= key.user.size()) return "";
+    auto it = user_frames_.find({key.user_mapping[frame], LookupAddress(key.user[frame], frame == 0 && !key.kernel_mode)});
+    if (it == user_frames_.end() || !it->second || it->second->frames.empty()) return "";
+    const symbolizer::Frame& f = it->second->frames.front();
+    std::string_view file = f.file;
+    if (size_t slash = file.rfind('/'); slash != std::string_view::npos) file.remove_prefix(slash + 1);
+    return f.function + " " + std::string(file) + ":" + std::to_string(f.line);
   }
 
   const Interval& interval_;
@@ -178,6 +202,7 @@ class ProfileAssembler {
   std::unordered_map<uint32_t, uint64_t> mapping_ids_;
   std::unordered_map<std::pair<uint32_t, uint64_t>, uint64_t, PairHash> user_locations_;
   std::unordered_map<uint64_t, uint64_t> kernel_locations_;
+  std::unordered_map<std::pair<uint32_t, uint64_t>, FrameCache::Frames, PairHash> user_frames_;
   uint64_t truncated_location_ = 0;
 };
 

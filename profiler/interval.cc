@@ -3,6 +3,15 @@
 #include <algorithm>
 
 namespace golens::profiler {
+
+void Interval::AddMapProbe(uint32_t mapping, uint64_t site, const golens_map_probe& probe) {
+  map_probes_[{mapping, site}].Add(probe);
+}
+
+const MapProbeHistogram* Interval::MapProbes(uint32_t mapping, uint64_t site) const {
+  auto it = map_probes_.find({mapping, site});
+  return it == map_probes_.end() ? nullptr : &it->second;
+}
 namespace {
 
 inline void Mix(size_t& h, uint64_t v) {

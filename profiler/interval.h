@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "profiler/attributes.h"
+#include "profiler/map_probe_stats.h"
 #include "profiler/process_state.h"
 
 namespace golens::profiler {
@@ -55,6 +56,11 @@ class Interval {
   // Counts one sample of `process`; returns its IntervalProcess::key.
   uint32_t CountProcess(const ProcessState& process);
   void Add(StackKey key, uint64_t count = 1);
+  // Deep map mode: one probed lookup called from return address `site` in
+  // mapping `mapping` (an index from MappingIndex).
+  void AddMapProbe(uint32_t mapping, uint64_t site, const golens_map_probe& probe);
+  // The lookups probed at a site (a user frame of a stack), or null.
+  const MapProbeHistogram* MapProbes(uint32_t mapping, uint64_t site) const;
   // Moves the programs of process `pid` (with that start) to the front of
   // processes(): its executable becomes the profile's mapping[0].
   void PutFirst(const ProcessIdentity& id);
@@ -79,6 +85,7 @@ class Interval {
   const MappingRecord* last_mapping_ = nullptr;  // the last MappingIndex answer
   uint32_t last_index_ = 0;
   std::vector<IntervalProcess> processes_;
+  std::map<std::pair<uint32_t, uint64_t>, MapProbeHistogram> map_probes_;
   std::map<std::tuple<pid_t, uint64_t, uint32_t>, size_t> process_index_;  // (pid, start, program generation)
   uint64_t total_ = 0;
 };

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   golens::cli::RegisterAgentCommand(app, &exit_code);
   golens::cli::RegisterStoreCommands(app, &exit_code);
   golens::cli::RegisterServeCommand(app, &exit_code);
+  golens::cli::RegisterMapsCommand(app, &exit_code);
 
   try {
     app.parse(argc, argv);

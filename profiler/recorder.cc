@@ -161,6 +161,16 @@ void Recorder::OnRecord(std::span<const uint8_t> record) {
     OnSample(record);
     return;
   }
+  if (*kind == GOLENS_RECORD_MAP_PROBE) {
+    auto probe = DecodeMapProbe(record);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!probe.ok()) {
+      ++stats_.malformed;
+      return;
+    }
+    OnMapProbe(*probe);
+    return;
+  }
   if (*kind == GOLENS_RECORD_SPAN) {
     auto end = DecodeSpanEnd(record);
     std::lock_guard<std::mutex> lock(mu_);
@@ -263,6 +273,46 @@ void Recorder::RestoreLeafCallerLocked(ProcessState& process, const golens_sampl
   ++stats_.leaf_restored;
 }
 
+int Recorder::MapSiteFrameLocked(ProcessState& process, const std::vector<uint64_t>& user, bool kernel_mode) {
+  // The innermost map operation is at most a few frames up (hash, memequal,
+  // mallocgc below it); above it, its callers up to the first frame outside
+  // map code.
+  constexpr size_t kMaxDepth = 4;
+  auto vaddr_of = [&](size_t i) -> std::optional<std::pair<const BinaryRecord*, uint64_t>> {
+    auto* mapping = FindMappingLocked(process, user[i]);
+    if (!mapping || !(*mapping)->binary) return std::nullopt;
+    uint64_t pc = i == 0 && !kernel_mode ? user[i] : user[i] - 1;
+    std::optional<uint64_t> vaddr = (*mapping)->Vaddr(pc);
+    if (!vaddr) return std::nullopt;
+    return std::make_pair((*mapping)->binary.get(), *vaddr);
+  };
+  size_t first = user.size();
+  for (size_t i = 0; i < user.size() && i < kMaxDepth; ++i) {
+    auto at = vaddr_of(i);
+    if (!at) return -1;
+    if (at->first->map_code().IsOperation(at->second)) {
+      first = i;
+      break;
+    }
+  }
+  if (first == user.size()) return -1;
+  // Below the operation only runtime code (the sample is in the operation).
+  for (size_t i = 0; i < first; ++i) {
+    auto at = vaddr_of(i);
+    std::optional<symbolizer::Symbol> fn = at ? at->first->binary().FunctionContaining(at->second) : std::nullopt;
+    if (!fn || !(fn->name.starts_with("runtime.") || fn->name.starts_with("internal/") ||
+                 fn->name.starts_with("aeshashbody"))) {
+      return -1;
+    }
+  }
+  for (size_t i = first + 1; i < user.size(); ++i) {
+    auto at = vaddr_of(i);
+    if (!at) return -1;
+    if (!at->first->map_code().IsOperation(at->second)) return static_cast<int>(i);
+  }
+  return -1;
+}
+
 void Recorder::OnSample(std::span<const uint8_t> record) {
   auto decoded = DecodeSample(record);
   std::lock_guard<std::mutex> lock(mu_);
@@ -304,8 +354,13 @@ void Recorder::OnSample(std::span<const uint8_t> record) {
   key.kernel_truncated = h.kernel_frames >= options_.max_frames;
   key.kernel_mode = (h.flags & GOLENS_SAMPLE_KERNEL_MODE) != 0;
 
+  int map_site = -1;
+  if (options_.attributes.maps) {
+    map_site = MapSiteFrameLocked(*process, key.user, key.kernel_mode);
+    if (map_site >= 0) ++stats_.map_samples;
+  }
   scratch_attributes_.clear();
-  CollectAttributes(view, options_.attributes, &scratch_attributes_, &stats_.attributes);
+  CollectAttributes(view, options_.attributes, &scratch_attributes_, &stats_.attributes, map_site);
   key.attributes = interval_->attributes().Intern(scratch_attributes_);
 
   key.process = interval_->CountProcess(*process);
@@ -321,6 +376,30 @@ std::unique_ptr<Interval> Recorder::TakeInterval(int64_t now_wall_ns) {
   next->set_end_wall_ns(now_wall_ns);
   if (first_target_) next->PutFirst(*first_target_);
   return next;
+}
+
+void Recorder::OnMapProbe(const golens_map_probe& probe) {
+  ++stats_.map_probes;
+  if (options_.keep_map_probes) {
+    if (map_probes_.size() < kMaxPendingSpans) {
+      map_probes_.push_back(probe);
+    } else {
+      ++stats_.map_probes_dropped;
+    }
+  }
+  auto process = FindLocked(static_cast<pid_t>(probe.tgid), NanosToTicks(probe.start_ns));
+  if (!process || process->awaiting_exec) return;
+  // The call site as the stacks of CPU samples have it: (mapping, return address).
+  if (auto* mapping = FindMappingLocked(*process, probe.site)) {
+    interval_->AddMapProbe(interval_->MappingIndex(*mapping), probe.site, probe);
+  }
+}
+
+std::vector<golens_map_probe> Recorder::TakeMapProbes() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<golens_map_probe> out;
+  out.swap(map_probes_);
+  return out;
 }
 
 std::vector<FinishedSpan> Recorder::TakeSpans() {

@@ -38,6 +38,8 @@ struct RecorderOptions {
   // A sample outside every known mapping re-reads /proc/PID/maps (a new
   // library), at most this often per process.
   std::chrono::milliseconds refresh_interval{100};
+  // Keep every probed map lookup for TakeMapProbes (record --maps-out).
+  bool keep_map_probes = false;
 };
 
 struct RecorderStats {
@@ -54,6 +56,9 @@ struct RecorderStats {
   AttributeCounts attributes;      // labels cut, dropped, malformed
   uint64_t spans = 0;              // finished requests seen
   uint64_t spans_dropped = 0;      // not kept: kMaxPendingSpans were waiting
+  uint64_t map_samples = 0;        // samples in a map operation (with a map_site)
+  uint64_t map_probes = 0;         // deep mode: probed lookups seen
+  uint64_t map_probes_dropped = 0; // not kept: kMaxPendingSpans were waiting
   size_t processes_live = 0;
 };
 
@@ -89,6 +94,9 @@ class Recorder {
   std::unique_ptr<Interval> TakeInterval(int64_t now_wall_ns);
   // The HTTP requests (spans) that finished since the last call.
   std::vector<FinishedSpan> TakeSpans();
+  // Deep map mode: the lookups probed since the last call (kept only when
+  // keep_map_probes is set, at most kMaxPendingSpans).
+  std::vector<golens_map_probe> TakeMapProbes();
   // At most this many finished spans wait to be taken; more are counted.
   static constexpr size_t kMaxPendingSpans = 100000;
 
@@ -102,6 +110,7 @@ class Recorder {
  private:
   void OnSample(std::span<const uint8_t> record);
   void OnEvent(const golens_proc_event& event);
+  void OnMapProbe(const golens_map_probe& probe);
   std::shared_ptr<ProcessState> FindLocked(pid_t pid, uint64_t start_ticks);
   Result<void> ReadProgramLocked(ProcessState& process);
   // For a program that exited before /proc could be read: its file, mapped
@@ -110,6 +119,9 @@ class Recorder {
   std::shared_ptr<const MappingRecord> NewMappingLocked(pid_t pid, const symbolizer::Mapping& m);
   void RefreshMappingsLocked(ProcessState& process);
   const std::shared_ptr<const MappingRecord>* FindMappingLocked(ProcessState& process, uint64_t address);
+  // The user frame that called the map operation the sample is in (its
+  // innermost Go frames are map code), or -1.
+  int MapSiteFrameLocked(ProcessState& process, const std::vector<uint64_t>& user, bool kernel_mode);
   void RestoreLeafCallerLocked(ProcessState& process, const golens_sample& head, std::vector<uint64_t>& user);
   void GoneLocked(std::shared_ptr<ProcessState> process);  // by value: it may be the map's own copy
 
@@ -125,6 +137,7 @@ class Recorder {
   RecorderStats stats_;
   AttributeSet scratch_attributes_;
   std::vector<FinishedSpan> spans_;
+  std::vector<golens_map_probe> map_probes_;
 };
 
 // now, in ns since the epoch.

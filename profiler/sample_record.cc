@@ -78,6 +78,16 @@ Result<golens_span_end> DecodeSpanEnd(std::span<const uint8_t> bytes) {
   return end;
 }
 
+Result<golens_map_probe> DecodeMapProbe(std::span<const uint8_t> bytes) {
+  if (bytes.size() < sizeof(golens_map_probe)) return Malformed("map probe record too short");
+  golens_map_probe probe;
+  std::memcpy(&probe, bytes.data(), sizeof(probe));
+  if (probe.header.kind != GOLENS_RECORD_MAP_PROBE || probe.header.size != sizeof(probe)) {
+    return Malformed("bad map probe header");
+  }
+  return probe;
+}
+
 SampleRecordBuilder::SampleRecordBuilder() {
   head_.header.kind = GOLENS_RECORD_SAMPLE;
   head_.header.version = GOLENS_ABI_VERSION;

@@ -19,6 +19,10 @@ static_assert(sizeof(golens_section) == 8, "golens_section layout changed: bump 
 static_assert(sizeof(golens_proc_event) == 64 + GOLENS_EXEC_FILENAME_BYTES, "golens_proc_event layout changed: bump GOLENS_ABI_VERSION");
 static_assert(sizeof(golens_labels) == 8 && sizeof(golens_label) == 4, "label layout changed: bump GOLENS_ABI_VERSION");
 static_assert(sizeof(golens_span) == 248 && sizeof(golens_span_end) == 280, "span layout changed: bump GOLENS_ABI_VERSION");
+static_assert(sizeof(golens_map_stats) == 48 && sizeof(golens_map_pc) == 8 &&
+                  sizeof(golens_map_pcs) == 8 + 8 * GOLENS_MAX_MAP_PCS,
+              "map layout changed: bump GOLENS_ABI_VERSION");
+static_assert(sizeof(golens_map_probe) == 80, "map probe layout changed: bump GOLENS_ABI_VERSION");
 static_assert(sizeof(golens_proc_info) == 72, "golens_proc_info layout changed: bump GOLENS_ABI_VERSION");
 
 struct SampleSection {
@@ -45,6 +49,7 @@ struct SampleView {
 Result<SampleView> DecodeSample(std::span<const uint8_t> bytes);
 Result<golens_proc_event> DecodeProcEvent(std::span<const uint8_t> bytes);
 Result<golens_span_end> DecodeSpanEnd(std::span<const uint8_t> bytes);
+Result<golens_map_probe> DecodeMapProbe(std::span<const uint8_t> bytes);
 // The kind in the header, or an error for a truncated or foreign record.
 Result<uint16_t> RecordKind(std::span<const uint8_t> bytes);
 

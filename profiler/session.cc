@@ -32,6 +32,8 @@ Result<std::unique_ptr<Session>> Session::Create(const SessionOptions& options) 
   std::unique_ptr<Session> session(new Session(options));
   RecorderOptions recorder;
   recorder.attributes = options.attributes;
+  recorder.attributes.maps = options.maps.mode != MapsMode::kOff;
+  recorder.keep_map_probes = options.maps.mode == MapsMode::kDeep && options.maps.keep_probes;
   recorder.max_frames = KernelMaxStackFrames();
   RecorderListener* listener = session.get();
   session->recorder_ = std::make_unique<Recorder>(recorder, &session->source_, &session->binaries_, listener);
@@ -42,6 +44,7 @@ Result<std::unique_ptr<Session>> Session::Create(const SessionOptions& options) 
   sampler.goroutine_ids = true;
   sampler.labels = options.attributes.labels;
   sampler.spans = options.spans;
+  sampler.maps = options.maps.mode != MapsMode::kOff;
   sampler.ringbuf_bytes = options.ringbuf_bytes;
   sampler.pid_namespace_inode = options.translate_pid_namespace ? OwnPidNamespaceInode() : 0;
   sampler.report_all_execs = options.report_all_execs;
@@ -49,6 +52,12 @@ Result<std::unique_ptr<Session>> Session::Create(const SessionOptions& options) 
   GOLENS_TRY(session->sampler_, BpfSampler::Create(sampler, [rec](std::span<const uint8_t> record) {
                rec->OnRecord(record);
              }));
+  if (options.maps.mode == MapsMode::kDeep) {
+    session->map_cycler_ = std::make_unique<MapProbeCycler>(session->sampler_.get(), options.maps.deep);
+  }
+  if (sampler.maps) {
+    session->map_tables_ = std::make_unique<MapTables>(session->sampler_.get(), session->map_cycler_.get());
+  }
 
   if (options.kernel_stacks) {
     auto loaded = symbolizer::Kallsyms::Load();
@@ -79,6 +88,7 @@ Result<void> Session::AddLaunchedTarget(pid_t pid, const std::string& executable
     auto record = binaries_.Get(*binary);
     // Probes before the exec: the program may serve its first request at once.
     info = TargetInfo(record, options.follow_children, executable, executable);
+    if (map_tables_) map_tables_->Fill(record, nullptr, executable, executable, &info);
     launched_programs_.push_back(std::move(record));
   } else if (options.follow_children) {
     info.flags |= GOLENS_PROC_FOLLOW_CHILDREN;
@@ -137,6 +147,10 @@ void Session::OnProgram(const ProcessState& process) {
   golens_proc_info info =
       TargetInfo(process.main_binary(), process.follow_children(), "/proc/" + std::to_string(process.pid()) + "/exe",
                  process.exe_path() + " (pid " + std::to_string(process.pid()) + ")");
+  if (map_tables_) {
+    map_tables_->Fill(process.main_binary(), &process, process.exe_path(),
+                      "/proc/" + std::to_string(process.pid()) + "/exe", &info);
+  }
   if (auto result = sampler_->SetTarget(process.pid(), info); !result.ok()) {
     GOLENS_LOG(kWarn) << result.error().message;
   }
@@ -166,6 +180,7 @@ Result<void> Session::Start() {
   stopped_wall_ns_ = 0;
   stopping_ = false;
   drain_thread_ = std::thread([this] { DrainLoop(); });
+  if (map_cycler_) map_cycler_->Start();
   return Ok();
 }
 
@@ -187,6 +202,7 @@ void Session::DrainLoop() {
 void Session::Stop() {
   if (!started_) return;
   started_ = false;
+  if (map_cycler_) map_cycler_->Stop();
   sampler_->Stop();
   stopped_wall_ns_ = WallClockNanos();
   stopping_ = true;

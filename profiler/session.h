@@ -28,6 +28,7 @@
 #include "profiler/bpf_sampler.h"
 #include "profiler/cpu_profile.h"
 #include "profiler/frame_cache.h"
+#include "profiler/map_tables.h"
 #include "profiler/process_source.h"
 #include "profiler/recorder.h"
 
@@ -53,6 +54,13 @@ struct SessionOptions {
   // BPF reports execs of processes that are not targets (the agent's
   // discovery; see SetUntrackedExecCallback).
   bool report_all_execs = false;
+  // Go map statistics (profiler/map_tables.h): kSampled reads the header of
+  // the map a sample is operating on; kOff leaves map code alone.
+  struct Maps {
+    MapsMode mode = MapsMode::kSampled;
+    MapProbeCycle deep;  // kDeep: how long the lookup probes stay in, per period
+    bool keep_probes = false;  // kDeep: keep every probed lookup for TakeMapProbes
+  } maps;
 };
 
 struct TargetOptions {
@@ -116,6 +124,8 @@ class Session : private RecorderListener {
   std::vector<ProcessSnapshot> TakeProcessSnapshots();
   // The HTTP requests that finished since the last call (with spans on).
   std::vector<FinishedSpan> TakeSpans() { return recorder_->TakeSpans(); }
+  // Deep map mode: the lookups probed since the last call (maps.keep_probes).
+  std::vector<golens_map_probe> TakeMapProbes() { return recorder_->TakeMapProbes(); }
 
   size_t live_targets() const { return recorder_->live_processes(); }
   SessionStats stats() const;
@@ -145,6 +155,8 @@ class Session : private RecorderListener {
   BinaryRegistry binaries_;
   std::unique_ptr<Recorder> recorder_;
   std::unique_ptr<BpfSampler> sampler_;
+  std::unique_ptr<MapProbeCycler> map_cycler_;  // --maps deep only
+  std::unique_ptr<MapTables> map_tables_;  // null with maps off
   std::unique_ptr<symbolizer::Kallsyms> kallsyms_;
   mutable std::mutex snapshot_mu_;  // the frame cache
   FrameCache frames_;

@@ -23,6 +23,8 @@ struct FlameOptions {
   // Hook for map statistics: map lookup frame name -> intensity in [0, 1]
   // (darker green = hotter map). Frames not listed are shaded by name hash.
   std::unordered_map<std::string, double> map_intensity;
+  // Map lookup frame name -> statistics appended to its tooltip.
+  std::unordered_map<std::string, std::string> map_tooltip;
   std::string subtitle;             // extra line under the title ("" = statistics only)
 };
 

@@ -88,6 +88,7 @@ struct Frame {        // per distinct frame, computed once
   std::string fill;
   const char* css;
   bool inlined;
+  std::string extra;  // escaped; appended to the tooltip ("" = none)
 };
 
 class SvgWriter {
@@ -140,6 +141,10 @@ class SvgWriter {
         Rgb c = DiffColor(delta, diff->max_delta);
         fill_storage = RgbString(c);
         fill = &fill_storage;
+      }
+      if (!frame.extra.empty()) {
+        out += "; ";
+        out += frame.extra;
       }
       out += ")</title><rect x=\"";
       AppendFixed(&out, box.x, 2);
@@ -195,8 +200,13 @@ class SvgWriter {
         auto it = options_.map_intensity.find(f.name);
         if (it != options_.map_intensity.end()) intensity = it->second;
       }
+      std::string extra;
+      if (f.kind == FrameKind::kMapLookup) {
+        auto it = options_.map_tooltip.find(f.name);
+        if (it != options_.map_tooltip.end()) extra = XmlEscaped(it->second);
+      }
       frames.push_back(Frame{XmlEscaped(f.name), f.name, RgbString(FrameColor(f, palette_, intensity)),
-                             FrameKindClass(f.kind), f.inlined});
+                             FrameKindClass(f.kind), f.inlined, std::move(extra)});
     }
     return frames;
   }

@@ -1,0 +1,3 @@
+module golens.bench/maps
+
+go 1.21
