@@ -134,15 +134,22 @@ TEST(Agent, ServicesBuildsRestartsAndRecordAgreement) {
 
   // checkout v1 and inventory (first run) together; inventory is also
   // recorded by `golens record` for the agreement check.
-  Subprocess checkout_v1(Env("GOLENS_SERVICE=checkout", v1, 7));
-  Subprocess inventory_1(Env("OTEL_SERVICE_NAME=inventory", other, 7));
-  ASSERT_TRUE(inventory_1.WaitForOutput("agentsvc", 5s, true));
+  // inventory's first run is launched by `golens record -- CMD`, so both
+  // see it from its exec on.
   const std::string recorded = store_dir + "/../inventory-record.pb.gz";
-  Subprocess record({kGolens, "record", "--pid", std::to_string(inventory_1.pid()), "--duration", "20s", "--hz", "299",
-                     "-o", recorded});
+  Subprocess checkout_v1(Env("GOLENS_SERVICE=checkout", v1, 7));
+  std::vector<std::string> launch{kGolens, "record", "--hz", "299", "-o", recorded, "--"};
+  for (const std::string& a : Env("OTEL_SERVICE_NAME=inventory", other, 7)) launch.push_back(a);
+  Subprocess record(launch);
   ASSERT_TRUE(checkout_v1.Wait(20s).has_value());
-  ASSERT_TRUE(inventory_1.Wait(20s).has_value());
   ASSERT_EQ(record.Wait(30s), std::optional<int>(0)) << record.err();
+  auto record_profile = pprof::ReadProfileFile(recorded);
+  ASSERT_TRUE(record_profile.ok()) << record_profile.error().message;
+  int64_t inventory_1_pid = 0;
+  for (const std::string& c : record_profile->comments) {
+    if (c.find("agentsvc-other") != std::string::npos) std::sscanf(c.c_str(), "golens record: pid %ld", &inventory_1_pid);
+  }
+  ASSERT_GT(inventory_1_pid, 0) << "no process comment in the recorded profile";
   // The deploy: checkout v2 replaces v1; inventory restarts (new pid).
   Subprocess checkout_v2(Env("GOLENS_SERVICE=checkout", v2, 6));
   Subprocess inventory_2(Env("OTEL_SERVICE_NAME=inventory", other, 6));
@@ -188,7 +195,7 @@ TEST(Agent, ServicesBuildsRestartsAndRecordAgreement) {
     EXPECT_FALSE(m.host.empty());
     EXPECT_LT(m.start_ns, m.end_ns);
   }
-  EXPECT_EQ(pids, (std::set<int64_t>{inventory_1.pid(), inventory_2.pid()})) << "the restart is a second process";
+  EXPECT_EQ(pids, (std::set<int64_t>{inventory_1_pid, inventory_2.pid()})) << "the restart is a second process";
 
   // The CLI export of each checkout build: heavy:light is 3:1 for v1, 6:1 for v2.
   for (const auto& [build, ratio] : std::vector<std::pair<std::string, double>>{{v1_build, 3.0}, {v2_build, 6.0}}) {
@@ -211,12 +218,10 @@ TEST(Agent, ServicesBuildsRestartsAndRecordAgreement) {
   store::Selection first_run = inventory;
   auto all = (*store)->Select(first_run);
   ASSERT_TRUE(all.ok());
-  auto record_profile = pprof::ReadProfileFile(recorded);
-  ASSERT_TRUE(record_profile.ok()) << record_profile.error().message;
   int64_t agent_total = 0;
   std::map<std::string, int64_t> agent_inclusive;
   for (const auto& m : *all) {
-    if (m.pid != inventory_1.pid()) continue;
+    if (m.pid != inventory_1_pid) continue;
     auto p = (*store)->Load(m.id);
     ASSERT_TRUE(p.ok()) << p.error().message;
     agent_total += Total(*p);
@@ -224,7 +229,7 @@ TEST(Agent, ServicesBuildsRestartsAndRecordAgreement) {
   }
   int64_t record_total = Total(*record_profile);
   ASSERT_GT(record_total, 100);
-  // record attached a moment after the agent: allow the first ~1 s.
+  // The agent attaches a moment after the exec (its poll, ~20 ms).
   EXPECT_NEAR(static_cast<double>(agent_total), static_cast<double>(record_total), 0.2 * record_total);
   auto record_inclusive = InclusiveSamples(*record_profile);
   for (const char* f : {"main.heavy", "main.light"}) {
