@@ -217,6 +217,9 @@ TEST_F(ServeApiTest, FlameIsAnSvgWithItsOwnCsp) {
   EXPECT_NE(r->get_header_value("Content-Security-Policy").find("default-src 'none'"), std::string::npos);
   EXPECT_NE(r->body.find("main.heavy"), std::string::npos);
   EXPECT_EQ(r->body.rfind("<?xml", 0), 0u);
+  auto narrow = Get("/api/flame?service=checkout&width=640");
+  ASSERT_TRUE(narrow);
+  EXPECT_NE(narrow->body.find("width=\"640\""), std::string::npos) << "drawn for the frame it goes in";
 }
 
 TEST_F(ServeApiTest, TimelineMarksTheDeploy) {
@@ -265,6 +268,7 @@ TEST_F(ServeApiTest, BadParametersUnknownServicesAndTooLargeSelections) {
         "/api/profile?service=checkout&tag=novalue", "/api/profile?service=checkout&bogus=1",
         "/api/timeline?service=checkout&step=0", "/api/timeline?service=checkout&step=-5",
         "/api/timeline?service=checkout&step=1e3", "/api/diff?service=checkout&build_id=x",
+        "/api/flame?service=checkout&width=5", "/api/flame?service=checkout&width=wide",
         "/api/diff?service=checkout&base_build_id=a&format=exe", "/api/top?service=checkout&limit=0"}) {
     json e = GetJson(q, 400);
     EXPECT_TRUE(e.contains("error")) << q;

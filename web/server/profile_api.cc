@@ -105,6 +105,17 @@ Result<store::Selection> ParseSelection(const Params& p, const std::string& buil
   return s;
 }
 
+// The SVG's width in pixels (the page asks for its frame's width).
+Result<int> WidthParam(const Params& p, int fallback) {
+  if (!p.Has("width")) return fallback;
+  const std::string s = p.Get("width");
+  if (s.empty() || s.size() > 5 || s.find_first_not_of("0123456789") != std::string::npos || std::stoi(s) < 200 ||
+      std::stoi(s) > 10000) {
+    return MakeError("width: 200 to 10000 pixels", ErrorKind::kInvalidArgument);
+  }
+  return std::stoi(s);
+}
+
 json BuildsJson(const store::ServiceInfo& service) {
   json builds = json::array();
   for (const store::BuildInfo& b : service.builds) {
@@ -213,7 +224,7 @@ ApiResponse ProfileApi::HandleUncached(const ApiRequest& request) {
 
   if (path == "/api/diff") {
     if (auto r = p.OnlyKnown({"service", "base_build_id", "build_id", "base_from", "base_to", "from", "to", "tag",
-                              "format"});
+                              "format", "width"});
         !r.ok()) {
       return FromError(r.error());
     }
@@ -263,7 +274,9 @@ ApiResponse ProfileApi::HandleUncached(const ApiRequest& request) {
     DiffOptions options;
     options.flame.title = service + ": " + (p.Has("base_build_id") ? p.Get("base_build_id").substr(0, 12) : "base") +
                           " -> " + (p.Has("build_id") ? p.Get("build_id").substr(0, 12) : "new");
-    options.flame.width = options_.flame_width;
+    auto width = WidthParam(p, options_.flame_width);
+    if (!width.ok()) return FromError(width.error());
+    options.flame.width = *width;
     auto svg = RenderDiffFlameGraph(base->profile, current->profile, options);
     if (!svg.ok()) return JsonError(422, svg.error().message);
     return ApiResponse{200, "image/svg+xml", std::move(svg).value(), {}};
@@ -274,6 +287,8 @@ ApiResponse ProfileApi::HandleUncached(const ApiRequest& request) {
     if (auto r = p.OnlyKnown({"service", "build_id", "from", "to", "tag", "step"}); !r.ok()) return FromError(r.error());
   } else if (path == "/api/top") {
     if (auto r = p.OnlyKnown({"service", "build_id", "from", "to", "tag", "limit"}); !r.ok()) return FromError(r.error());
+  } else if (path == "/api/flame") {
+    if (auto r = p.OnlyKnown({"service", "build_id", "from", "to", "tag", "width"}); !r.ok()) return FromError(r.error());
   } else if (auto r = p.OnlyKnown(selection_params); !r.ok()) {
     return FromError(r.error());
   }
@@ -378,7 +393,9 @@ ApiResponse ProfileApi::HandleUncached(const ApiRequest& request) {
   if (path == "/api/flame") {
     FlameOptions options;
     options.title = service + (selection->build_id.empty() ? "" : " (" + selection->build_id.substr(0, 12) + ")");
-    options.width = options_.flame_width;
+    auto width = WidthParam(p, options_.flame_width);
+    if (!width.ok()) return FromError(width.error());
+    options.width = *width;
     options.subtitle = std::to_string(merged->profiles) + " profiles merged";
     auto svg = RenderFlameGraph(merged->profile, options);
     if (!svg.ok()) return JsonError(422, svg.error().message);

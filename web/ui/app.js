@@ -12,6 +12,7 @@
   let timeline = null;
   let topRows = [];
   let topTotal = 0;
+  let topUnit = "";
   let topSort = { key: "flat", desc: true };
 
   function readHash() {
@@ -149,6 +150,11 @@
     }
   }
 
+  // The SVG is drawn for the frame it goes in (no horizontal scrolling).
+  function frameWidth(frame) { return Math.max(400, Math.min(4000, (frame.clientWidth || 1000) - 24)); }
+  // Values in the profile's unit: CPU nanoseconds read as seconds.
+  function value(v, unit) { return unit === "nanoseconds" ? (v / 1e9).toFixed(2) + " s" : String(v); }
+
   function renderTop() {
     const tbody = $("top").querySelector("tbody");
     tbody.replaceChildren();
@@ -160,9 +166,9 @@
     for (const r of rows) {
       const tr = document.createElement("tr");
       cell(tr, r.function, "fn");
-      cell(tr, String(r.flat), "num");
+      cell(tr, value(r.flat, topUnit), "num");
       cell(tr, (100 * r.flat / (topTotal || 1)).toFixed(2) + "%", "num");
-      cell(tr, String(r.cum), "num");
+      cell(tr, value(r.cum, topUnit), "num");
       cell(tr, (100 * r.cum / (topTotal || 1)).toFixed(2) + "%", "num");
       tbody.appendChild(tr);
     }
@@ -171,12 +177,13 @@
 
   async function loadFlame() {
     const q = selection();
-    $("flame").src = "/api/flame?" + q;
+    $("flame").src = "/api/flame?" + q + "&width=" + frameWidth($("flame"));
     $("download").href = "/api/profile?" + q;
     $("pprof-url").textContent = location.origin + "/api/profile?" + q;
     const top = await api("/api/top", q + "&limit=200");
     topRows = top.functions;
     topTotal = top.total;
+    topUnit = top.unit;
     renderTop();
   }
 
@@ -205,7 +212,7 @@
       if (!state.cur) { extra.from = iso(lo); extra.to = iso(hi); }
     }
     const q = selection(extra);
-    $("diff").src = "/api/diff?" + q;
+    $("diff").src = "/api/diff?" + q + "&width=" + frameWidth($("diff"));
     const table = await api("/api/diff", q + "&format=json");
     $("regression-note").textContent = table.test + " (alpha " + table.alpha + "), " + table.functions_compared +
       " functions; base " + table.base_samples + " samples, new " + table.new_samples + ". Grey rows are within noise.";
