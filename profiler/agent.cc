@@ -30,7 +30,10 @@ std::chrono::system_clock::time_point NextBoundary(std::chrono::system_clock::ti
 }  // namespace
 
 Agent::Agent(const AgentOptions& options)
-    : options_(options), host_(options.host.empty() ? HostName() : options.host), discovery_(options.rules) {}
+    : options_(options),
+      host_(options.host.empty() ? HostName() : options.host),
+      discovery_(options.rules),
+      map_sites_(options.metrics_map_sites) {}
 
 Agent::~Agent() {
   if (pusher_) pusher_->Stop(std::chrono::milliseconds(0));
@@ -150,6 +153,7 @@ void Agent::StoreProfile(const ProcessSnapshot& snapshot) {
   meta.end_ns = snapshot.profile.time_nanos + snapshot.profile.duration_nanos;
   meta.samples = SampleCount(snapshot.profile);
 
+  map_sites_.Add(meta.service, snapshot.profile);
   auto stored = store_->Put(meta, snapshot.profile);
   std::lock_guard<std::mutex> lock(mu_);
   if (stored.ok()) {

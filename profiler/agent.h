@@ -24,6 +24,7 @@
 
 #include "pprof/store/store.h"
 #include "profiler/base/result.h"
+#include "profiler/map_site_gauges.h"
 #include "profiler/process_identity.h"
 #include "profiler/pyroscope_pusher.h"
 #include "profiler/session.h"
@@ -44,6 +45,7 @@ struct AgentOptions {
   std::optional<PushOptions> push;
   std::chrono::milliseconds rescan_interval{30000};  // backstop for lost exec events
   std::string host;  // empty: this host's name
+  size_t metrics_map_sites = 100;  // map sites exported as metrics (top by CPU)
 };
 
 struct AgentStats {
@@ -72,6 +74,8 @@ class Agent {
   // interval in flight and returns. Errors only when sampling cannot start.
   Result<void> Run(const std::atomic<bool>& stop);
   AgentStats stats() const;
+  const MapSiteGauges& map_sites() const { return map_sites_; }
+  const std::string& store_dir() const { return options_.store_dir; }
 
  private:
   struct Identity {
@@ -98,6 +102,7 @@ class Agent {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<PyroscopePusher> pusher_;
   TargetDiscovery discovery_;
+  MapSiteGauges map_sites_;
 
   mutable std::mutex mu_;  // everything below
   std::map<IdentityKey, Identity> identities_;

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "profiler/agent.h"
+#include "profiler/agent_metrics.h"
+#include "profiler/metrics_server.h"
 #include "profiler/base/log.h"
 #include "profiler/capabilities.h"
 #include "profiler/cli_errors.h"
@@ -32,6 +34,8 @@ struct AgentFlags {
   std::string push;
   std::vector<std::string> push_headers;
   bool no_kernel = false;
+  std::string metrics_listen;
+  size_t metrics_map_sites = 100;
 };
 
 Error Usage(const std::string& message) { return MakeError(message, ErrorKind::kInvalidArgument); }
@@ -58,6 +62,7 @@ Result<profiler::AgentOptions> MakeOptions(const AgentFlags& flags) {
   options.spans = flags.spans;
   options.kernel_stacks = !flags.no_kernel;
   options.service = flags.service;
+  options.metrics_map_sites = flags.metrics_map_sites;
   if (flags.maps != "sampled" && flags.maps != "off") return Usage("--maps: sampled or off");
   options.map_stats = flags.maps == "sampled";
   if (!flags.push.empty()) {
@@ -81,6 +86,22 @@ Result<void> RunAgent(const AgentFlags& flags) {
   GOLENS_TRY(profiler::AgentOptions options, MakeOptions(flags));
   GOLENS_TRY_VOID(profiler::CheckSamplingCapabilities());
   GOLENS_TRY(std::unique_ptr<profiler::Agent> agent, profiler::Agent::Create(options));
+  std::unique_ptr<profiler::MetricsServer> metrics;
+  if (!flags.metrics_listen.empty()) {
+    size_t colon = flags.metrics_listen.rfind(':');
+    std::string port = colon == std::string::npos ? "" : flags.metrics_listen.substr(colon + 1);
+    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) {
+      return Usage("--metrics-listen " + flags.metrics_listen + ": want HOST:PORT");
+    }
+    std::string host = flags.metrics_listen.substr(0, colon);
+    if (host.empty()) host = "127.0.0.1";
+    profiler::Agent* a = agent.get();
+    GOLENS_TRY(metrics, profiler::MetricsServer::Start(host, std::stoi(port), [a] {
+                 return profiler::PrometheusText(a->stats(), profiler::ReadProcessSelfStats(),
+                                                 profiler::DirectoryBytes(a->store_dir()), a->map_sites());
+               }));
+    GOLENS_LOG(kInfo) << "agent: Prometheus metrics at http://" << host << ":" << metrics->port() << "/metrics";
+  }
   StopSignals signals;
   GOLENS_LOG(kInfo) << "agent: profiling "
                     << (options.rules.all_go ? "every Go program" : "the selected processes") << " at "
@@ -122,6 +143,10 @@ void RegisterAgentCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--push", flags->push, "Also push each profile to this Grafana Pyroscope URL (http://host:4040)");
   cmd->add_option("--push-header", flags->push_headers, "Header for push requests, 'Name: value' (repeatable)");
   cmd->add_flag("--no-kernel", flags->no_kernel, "Leave out kernel stacks");
+  cmd->add_option("--metrics-listen", flags->metrics_listen,
+                  "Serve Prometheus metrics (agent health, Go map sites) at http://HOST:PORT/metrics");
+  cmd->add_option("--metrics-map-sites", flags->metrics_map_sites, "Map access sites exported as metrics (top by CPU)")
+      ->capture_default_str();
   cmd->callback([flags, exit_code] {
     auto outcome = RunAgent(*flags);
     if (!outcome.ok()) {

@@ -15,6 +15,8 @@
 //     OTEL_SERVICE_NAME, else the executable's name), build ID, Go version, host, pid, container id;
 //   golens store list --store DIR;  golens store export --store DIR --service S [--build-id B] -o F
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -340,6 +342,81 @@ TEST(Agent, RetentionDeletesOldProfiles) {
   ASSERT_TRUE(metas.ok());
   ASSERT_FALSE(metas->empty()) << "the second run stored nothing";
   for (const auto& m : *metas) EXPECT_GT(m.end_ns, first_run_end) << "a profile of the first run survived retention";
+}
+
+int FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// --metrics-listen: a real Prometheus (Debian's package) scrapes the agent;
+// its query API returns the agent's health series and the map sites of a
+// fixture with maps of known sizes; promtool accepts the exposition.
+TEST(Agent, PrometheusScrapesHealthAndMapSites) {
+  RequireRoot();
+  ASSERT_TRUE(std::filesystem::exists("/usr/bin/prometheus")) << "Debian's prometheus package is missing (make deps installs it)";
+  const std::string store_dir = MakeDir("agent-metrics");
+  const int metrics_port = FreePort();
+  AgentProcess agent({"--store", store_dir, "--exe-name", "maps-local", "--interval", "1s", "--hz", "199",
+                      "--metrics-listen", "127.0.0.1:" + std::to_string(metrics_port)});
+  ASSERT_TRUE(agent.WaitStarted()) << agent.process().err();
+  const std::string prom_dir = MakeDir("prometheus");
+  const int prom_port = FreePort();
+  {
+    std::ofstream config(prom_dir + "/prometheus.yml");
+    config << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n"
+              "  - job_name: golens\n    static_configs:\n      - targets: ['127.0.0.1:" << metrics_port << "']\n";
+  }
+  Subprocess prometheus({"/usr/bin/prometheus", "--config.file=" + prom_dir + "/prometheus.yml",
+                         "--storage.tsdb.path=" + prom_dir + "/data",
+                         "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)});
+  Subprocess fixture({Fixture("maps-local"), "-seconds", "6"});
+  ASSERT_TRUE(fixture.Wait(30s).has_value());
+
+  // What Prometheus scraped, through its own query API.
+  auto query = [&](const std::string& q) {
+    CommandResult r = RunCommand({"/usr/bin/curl", "-sS", "--max-time", "5", "-G",
+                                  "http://127.0.0.1:" + std::to_string(prom_port) + "/api/v1/query",
+                                  "--data-urlencode", "query=" + q});
+    return r.out;
+  };
+  std::string sites, stored;
+  for (int i = 0; i < 60; ++i) {
+    sites = query("golens_map_site_entries{service=\"maps-local\"}");
+    stored = query("golens_agent_profiles_stored_total");
+    if (sites.find("lookupFull") != std::string::npos && sites.find("lookupGrown") != std::string::npos &&
+        stored.find("\"value\"") != std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(500ms);
+  }
+  EXPECT_NE(stored.find("\"job\":\"golens\""), std::string::npos) << stored;
+  ASSERT_NE(sites.find("main.lookupFull"), std::string::npos) << sites << "\nprometheus: " << prometheus.err();
+  ASSERT_NE(sites.find("main.lookupGrown"), std::string::npos) << sites;
+  std::string load = query("golens_map_site_load_ratio{service=\"maps-local\"}");
+  EXPECT_NE(load.find("lookupFull"), std::string::npos) << load;
+
+  // The exposition itself passes promtool.
+  CommandResult scrape =
+      RunCommand({"/usr/bin/curl", "-sS", "http://127.0.0.1:" + std::to_string(metrics_port) + "/metrics"});
+  ASSERT_EQ(scrape.exit_code, 0);
+  {
+    std::ofstream(prom_dir + "/scrape.txt") << scrape.out;
+  }
+  CommandResult check = RunCommand({"/bin/sh", "-c", "/usr/bin/promtool check metrics < " + prom_dir + "/scrape.txt"});
+  EXPECT_EQ(check.exit_code, 0) << testing::DescribeResult(check);
+  EXPECT_NE(scrape.out.find("process_resident_memory_bytes"), std::string::npos);
+  EXPECT_NE(scrape.out.find("golens_bpf_events_total{counter=\"samples\"}"), std::string::npos);
+  prometheus.Kill(SIGTERM);
+  prometheus.Wait(10s);
+  ASSERT_EQ(agent.Stop(), std::optional<int>(0)) << agent.process().err();
 }
 
 // A full disk: one clear error, intervals dropped (counted), the agent keeps

@@ -1,0 +1,195 @@
+#include "profiler/agent_metrics.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+namespace golens::profiler {
+namespace {
+
+// Label values of golens_bpf_events_total: stable identifiers of the BPF
+// counters (bpf/abi.h golens_metric); a counter this table does not know
+// yet is exported as metric_<N>.
+std::string BpfCounterId(int metric) {
+  switch (metric) {
+    case GOLENS_METRIC_SAMPLES: return "samples";
+    case GOLENS_METRIC_RINGBUF_FULL: return "ringbuf_full";
+    case GOLENS_METRIC_PENDING_EXEC: return "pending_exec";
+    case GOLENS_METRIC_USER_STACK_ERROR: return "user_stack_error";
+    case GOLENS_METRIC_KERNEL_STACK_ERROR: return "kernel_stack_error";
+    case GOLENS_METRIC_TLS_READ_ERROR: return "tls_read_error";
+    case GOLENS_METRIC_G_FROM_R14: return "g_from_r14";
+    case GOLENS_METRIC_GOID_READ_ERROR: return "goid_read_error";
+    case GOLENS_METRIC_SYSTEM_STACK: return "system_stack";
+    case GOLENS_METRIC_NO_CURG: return "no_curg";
+    case GOLENS_METRIC_USER_SP_READ_ERROR: return "user_sp_read_error";
+    case GOLENS_METRIC_EXEC_SEEN: return "exec_seen";
+    case GOLENS_METRIC_FORK_FOLLOWED: return "fork_followed";
+    case GOLENS_METRIC_EXIT_SEEN: return "exit_seen";
+    case GOLENS_METRIC_EVENT_LOST: return "event_lost";
+    case GOLENS_METRIC_TARGETS_FULL: return "targets_full";
+    case GOLENS_METRIC_SCRATCH_ERROR: return "scratch_error";
+    case GOLENS_METRIC_LABELS_READ: return "labels_read";
+    case GOLENS_METRIC_LABELS_READ_ERROR: return "labels_read_error";
+    case GOLENS_METRIC_LABELS_CUT: return "labels_cut";
+    case GOLENS_METRIC_SPAN_STARTED: return "span_started";
+    case GOLENS_METRIC_SPAN_ENDED: return "span_ended";
+    case GOLENS_METRIC_SPAN_ERROR: return "span_error";
+    case GOLENS_METRIC_SPAN_LOST: return "span_lost";
+    case GOLENS_METRIC_MAP_PC: return "map_pc";
+    case GOLENS_METRIC_MAP_NO_POINTER: return "map_no_pointer";
+    case GOLENS_METRIC_MAP_READ_ERROR: return "map_read_error";
+    case GOLENS_METRIC_MAP_IMPLAUSIBLE: return "map_implausible";
+    case GOLENS_METRIC_MAP_STATS: return "map_stats";
+    case GOLENS_METRIC_MAP_PROBE: return "map_probe";
+    case GOLENS_METRIC_MAP_PROBE_ERROR: return "map_probe_error";
+    case GOLENS_METRIC_MAP_PROBE_LOST: return "map_probe_lost";
+    default: return "metric_" + std::to_string(metric);
+  }
+}
+
+class Writer {
+ public:
+  void Family(const std::string& name, const char* type, const std::string& help) {
+    out_ << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
+  }
+  void Value(const std::string& name, double value, const std::string& labels = "") {
+    out_ << name;
+    if (!labels.empty()) out_ << "{" << labels << "}";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, " %.17g\n", value);
+    out_ << buf;
+  }
+  void One(const std::string& name, const char* type, const std::string& help, double value) {
+    Family(name, type, help);
+    Value(name, value);
+  }
+  std::string str() const { return out_.str(); }
+
+ private:
+  std::ostringstream out_;
+};
+
+}  // namespace
+
+std::string EscapePrometheusLabel(const std::string& value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+ProcessSelfStats ReadProcessSelfStats() {
+  ProcessSelfStats s;
+  std::ifstream stat("/proc/self/stat");
+  std::string text;
+  std::getline(stat, text);
+  size_t close = text.rfind(')');
+  if (close != std::string::npos) {
+    std::istringstream fields(text.substr(close + 2));
+    std::string field;
+    double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+    for (int i = 3; i <= 15 && fields >> field; ++i) {
+      if (i == 14 || i == 15) s.cpu_seconds += std::strtod(field.c_str(), nullptr) / ticks;
+    }
+  }
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) s.rss_bytes = std::strtoll(line.c_str() + 6, nullptr, 10) * 1024;
+  }
+  return s;
+}
+
+int64_t DirectoryBytes(const std::string& dir) {
+  int64_t total = 0;
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return 0;
+  while (struct dirent* e = ::readdir(d)) {
+    struct stat st;
+    std::string path = dir + "/" + e->d_name;
+    if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) total += st.st_size;
+  }
+  ::closedir(d);
+  return total;
+}
+
+std::string PrometheusText(const AgentStats& s, const ProcessSelfStats& self, int64_t store_bytes,
+                           const MapSiteGauges& maps) {
+  Writer w;
+  w.One("golens_agent_targets", "gauge", "Processes being profiled now.", static_cast<double>(s.live_targets));
+  w.One("golens_agent_targets_added_total", "counter", "Processes that became targets.", static_cast<double>(s.targets_added));
+  w.One("golens_agent_target_attach_failures_total", "counter",
+        "Matching processes that could not be profiled (exited at once, no permission).",
+        static_cast<double>(s.targets_failed));
+  w.One("golens_agent_intervals_total", "counter", "Intervals taken.", static_cast<double>(s.intervals));
+  w.One("golens_agent_samples_total", "counter", "CPU samples aggregated into profiles.",
+        static_cast<double>(s.session.recorder.samples));
+  w.Family("golens_agent_samples_lost_total", "counter", "CPU samples lost, by cause.");
+  w.Value("golens_agent_samples_lost_total", static_cast<double>(s.session.bpf[GOLENS_METRIC_RINGBUF_FULL]),
+          "cause=\"ringbuf_full\"");
+  w.Value("golens_agent_samples_lost_total", static_cast<double>(s.session.recorder.unknown_process),
+          "cause=\"unknown_process\"");
+  w.Value("golens_agent_samples_lost_total", static_cast<double>(s.session.recorder.malformed), "cause=\"malformed\"");
+  w.Family("golens_bpf_events_total", "counter", "The BPF programs' own counters (bpf/abi.h golens_metric).");
+  for (int i = 0; i < GOLENS_METRIC_COUNT; ++i) {
+    w.Value("golens_bpf_events_total", static_cast<double>(s.session.bpf[i]), "counter=\"" + BpfCounterId(i) + "\"");
+  }
+  w.One("golens_agent_profiles_stored_total", "counter", "Profiles written to the store.",
+        static_cast<double>(s.profiles_stored));
+  w.One("golens_agent_profiles_dropped_total", "counter", "Profiles that could not be stored (disk full, I/O errors).",
+        static_cast<double>(s.profiles_dropped));
+  w.One("golens_agent_retention_deleted_total", "counter", "Stored profiles deleted by retention.",
+        static_cast<double>(s.retention_deleted));
+  w.One("golens_agent_store_bytes", "gauge", "Bytes of the store's files on disk.", static_cast<double>(store_bytes));
+  w.One("golens_agent_snapshot_seconds_total", "counter",
+        "Time spent building and symbolizing interval profiles.", s.snapshot_seconds);
+  w.One("golens_agent_spans_finished_total", "counter", "HTTP requests seen to finish (--spans).",
+        static_cast<double>(s.spans_finished));
+  if (s.push) {
+    w.One("golens_agent_push_queue_depth", "gauge", "Profiles waiting to be pushed.",
+          static_cast<double>(s.push->queue_depth));
+    w.One("golens_agent_push_sent_total", "counter", "Profiles pushed.", static_cast<double>(s.push->sent));
+    w.Family("golens_agent_push_failures_total", "counter", "Push attempts that failed or profiles not pushed, by reason.");
+    w.Value("golens_agent_push_failures_total", static_cast<double>(s.push->failed_attempts), "reason=\"attempt_failed\"");
+    w.Value("golens_agent_push_failures_total", static_cast<double>(s.push->dropped_full), "reason=\"queue_full\"");
+    w.Value("golens_agent_push_failures_total", static_cast<double>(s.push->rejected), "reason=\"rejected\"");
+    w.One("golens_agent_push_up", "gauge", "1 when the last push attempt reached the server.", s.push->server_up ? 1 : 0);
+  }
+  w.One("process_cpu_seconds_total", "counter", "User and system CPU time of the golens agent.", self.cpu_seconds);
+  w.One("process_resident_memory_bytes", "gauge", "Resident memory of the golens agent.",
+        static_cast<double>(self.rss_bytes));
+
+  auto top = maps.Top();
+  w.Family("golens_map_site_cpu_seconds_total", "counter",
+           "CPU in Go map operations called from a site (top sites by CPU).");
+  for (const auto& [key, site] : top) {
+    w.Value("golens_map_site_cpu_seconds_total", static_cast<double>(site.cpu_ns) / 1e9,
+            "service=\"" + EscapePrometheusLabel(key.first) + "\",site=\"" + EscapePrometheusLabel(key.second) + "\"");
+  }
+  w.Family("golens_map_site_entries", "gauge", "Entries of the map last sampled at a site (map_len).");
+  for (const auto& [key, site] : top) {
+    if (site.len < 0) continue;
+    w.Value("golens_map_site_entries", site.len,
+            "service=\"" + EscapePrometheusLabel(key.first) + "\",site=\"" + EscapePrometheusLabel(key.second) + "\"");
+  }
+  w.Family("golens_map_site_load_ratio", "gauge",
+           "Load of the map last sampled at a site, as a fraction of what it holds before growing.");
+  for (const auto& [key, site] : top) {
+    if (site.load_ratio < 0) continue;
+    w.Value("golens_map_site_load_ratio", site.load_ratio,
+            "service=\"" + EscapePrometheusLabel(key.first) + "\",site=\"" + EscapePrometheusLabel(key.second) + "\"");
+  }
+  return w.str();
+}
+
+}  // namespace golens::profiler
