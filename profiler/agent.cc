@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "pprof/profile_io.h"
+#include "profiler/agent_metrics.h"
 #include "profiler/base/log.h"
 
 namespace golens::profiler {
@@ -65,6 +66,12 @@ Result<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options) {
     // rescan catches what is dropped here.
     if (self->pending_execs_.size() < 4096) self->pending_execs_.push_back(pid);
   });
+  if (options.max_overhead > 0) {
+    if (auto stats = agent->session_->EnableBpfRunTime(); !stats.ok()) {
+      return stats.error().Context("--max-overhead needs the kernel's BPF run-time statistics");
+    }
+    agent->budget_.emplace(options.max_overhead, BudgetState{options.hz, options.spans});
+  }
   if (options.push) {
     PushOptions push = *options.push;
     push.hz = options.hz;
@@ -210,6 +217,37 @@ void Agent::FlushInterval() {
   });
 }
 
+void Agent::ApplyBudget() {
+  CostSample now{session_->BpfRunTimeNanos(), ReadProcessSelfStats().cpu_seconds, std::chrono::steady_clock::now()};
+  double wall = std::chrono::duration<double>(now.at - last_cost_.at).count();
+  double cpus = static_cast<double>(std::max<size_t>(1, session_->cpu_count()));
+  double spent = static_cast<double>(now.bpf_ns - last_cost_.bpf_ns) / 1e9 + (now.self_cpu_s - last_cost_.self_cpu_s);
+  last_cost_ = now;
+  if (wall <= 0) return;
+  double cost = spent / (wall * cpus);
+  std::string reason;
+  BudgetState before = budget_->current();
+  BudgetState next = budget_->Update(cost, &reason);
+  if (next.hz != before.hz) {
+    if (auto r = session_->SetHz(next.hz); !r.ok()) {
+      GOLENS_LOG(kWarn) << "agent: " << r.error().message;
+    }
+  }
+  if (next.spans != before.spans) session_->SetSpansActive(next.spans);
+  if (!reason.empty()) {
+    GOLENS_LOG(kInfo) << "agent: " << reason;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  stats_.overhead = cost;
+  stats_.overhead_budget = budget_->max_fraction();
+  stats_.hz = next.hz;
+  stats_.spans_active = next.spans;
+  bool lowered = next.hz < before.hz || (before.spans && !next.spans);
+  bool raised = next.hz > before.hz || (!before.spans && next.spans);
+  stats_.budget_lowered += lowered;
+  stats_.budget_raised += raised;
+}
+
 void Agent::ApplyRetention() {
   auto cutoff = std::chrono::system_clock::now() - options_.retention;
   int64_t cutoff_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(cutoff.time_since_epoch()).count();
@@ -230,6 +268,8 @@ Result<void> Agent::Run(const std::atomic<bool>& stop) {
   auto next_flush = NextBoundary(Clock::now(), options_.interval);
   auto next_rescan = std::chrono::steady_clock::now() + options_.rescan_interval;
   auto next_retention = std::chrono::steady_clock::now() + std::chrono::minutes(10);
+  last_cost_ = CostSample{session_->BpfRunTimeNanos(), ReadProcessSelfStats().cpu_seconds,
+                          std::chrono::steady_clock::now()};
   while (!stop.load()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     DiscoverPending();
@@ -240,6 +280,7 @@ Result<void> Agent::Run(const std::atomic<bool>& stop) {
     }
     if (Clock::now() >= next_flush) {
       FlushInterval();
+      if (budget_) ApplyBudget();
       next_flush = NextBoundary(Clock::now(), options_.interval);
     }
     if (steady >= next_retention) {

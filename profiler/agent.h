@@ -25,6 +25,7 @@
 #include "pprof/store/store.h"
 #include "profiler/base/result.h"
 #include "profiler/map_site_gauges.h"
+#include "profiler/overhead_budget.h"
 #include "profiler/process_identity.h"
 #include "profiler/pyroscope_pusher.h"
 #include "profiler/session.h"
@@ -46,6 +47,9 @@ struct AgentOptions {
   std::chrono::milliseconds rescan_interval{30000};  // backstop for lost exec events
   std::string host;  // empty: this host's name
   size_t metrics_map_sites = 100;  // map sites exported as metrics (top by CPU)
+  // Most of the host's CPU (fraction of wall time x online CPUs) the agent
+  // may cost, its BPF programs included; 0 = no budget.
+  double max_overhead = 0;
 };
 
 struct AgentStats {
@@ -58,6 +62,14 @@ struct AgentStats {
   uint64_t retention_deleted = 0;
   uint64_t spans_finished = 0;     // HTTP requests seen to finish (with --spans)
   double snapshot_seconds = 0;     // building and symbolizing interval profiles, in total
+  // With --max-overhead: the last interval's measured cost, the budget, and
+  // what the budget has the agent run at now.
+  double overhead = -1;            // fraction of the host's CPU; -1 = not measured
+  double overhead_budget = 0;
+  int hz = 0;
+  bool spans_active = false;
+  uint64_t budget_lowered = 0;
+  uint64_t budget_raised = 0;
   size_t live_targets = 0;
   std::optional<PushStats> push;
   SessionStats session;
@@ -95,6 +107,8 @@ class Agent {
   void FlushInterval();
   void StoreProfile(const ProcessSnapshot& snapshot);
   void ApplyRetention();
+  // Measures the interval's cost and applies the budget's decision.
+  void ApplyBudget();
 
   AgentOptions options_;
   std::string host_;
@@ -103,6 +117,12 @@ class Agent {
   std::unique_ptr<PyroscopePusher> pusher_;
   TargetDiscovery discovery_;
   MapSiteGauges map_sites_;
+  std::optional<OverheadBudget> budget_;
+  struct CostSample {
+    uint64_t bpf_ns = 0;
+    double self_cpu_s = 0;
+    std::chrono::steady_clock::time_point at;
+  } last_cost_;
 
   mutable std::mutex mu_;  // everything below
   std::map<IdentityKey, Identity> identities_;

@@ -165,6 +165,19 @@ std::string PrometheusText(const AgentStats& s, const ProcessSelfStats& self, in
     w.Value("golens_agent_push_failures_total", static_cast<double>(s.push->rejected), "reason=\"rejected\"");
     w.One("golens_agent_push_up", "gauge", "1 when the last push attempt reached the server.", s.push->server_up ? 1 : 0);
   }
+  if (s.overhead >= 0) {
+    w.One("golens_agent_overhead_ratio", "gauge",
+          "The agent's cost over the last interval (its CPU and its BPF programs' run time) as a fraction of the "
+          "host's CPU.",
+          s.overhead);
+    w.One("golens_agent_overhead_budget_ratio", "gauge", "--max-overhead as a fraction of the host's CPU.",
+          s.overhead_budget);
+    w.One("golens_agent_sampling_hz", "gauge", "The sampling rate the budget lets the agent use now.", s.hz);
+    w.One("golens_agent_spans_active", "gauge", "1 when the span probes are attached.", s.spans_active ? 1 : 0);
+    w.Family("golens_agent_budget_changes_total", "counter", "Changes the overhead budget made, by direction.");
+    w.Value("golens_agent_budget_changes_total", static_cast<double>(s.budget_lowered), "direction=\"down\"");
+    w.Value("golens_agent_budget_changes_total", static_cast<double>(s.budget_raised), "direction=\"up\"");
+  }
   w.One("process_cpu_seconds_total", "counter", "User and system CPU time of the golens agent.", self.cpu_seconds);
   w.One("process_resident_memory_bytes", "gauge", "Resident memory of the golens agent.",
         static_cast<double>(self.rss_bytes));

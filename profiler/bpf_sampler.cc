@@ -1,5 +1,9 @@
 #include "profiler/bpf_sampler.h"
 
+#include <sys/ioctl.h>
+
+#include <fcntl.h>
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/perf_event.h>
@@ -136,6 +140,42 @@ const char* MetricName(int metric) {
     case GOLENS_METRIC_MAP_PROBE_LOST: return "probed map lookups lost (ring buffer full)";
   }
   return "?";
+}
+
+Result<void> BpfSampler::SetFrequency(int hz) {
+  if (hz < 1) return MakeError("sampling rate must be at least 1 Hz", ErrorKind::kInvalidArgument);
+  // The kernel turned the cpu-clock events' frequency into a fixed period
+  // in nanoseconds when they were opened (perf_swevent_init_hrtimer clears
+  // attr.freq), so the ioctl takes a period now, not a rate.
+  uint64_t value = 1000000000ull / static_cast<uint64_t>(hz);
+  for (const ScopedFd& fd : cpu_event_fds_) {
+    if (fd.get() >= 0 && ::ioctl(fd.get(), PERF_EVENT_IOC_PERIOD, &value) != 0) {
+      return ErrnoError("set the cpu-clock sampling rate to " + std::to_string(hz) + " Hz");
+    }
+  }
+  options_.hz = hz;
+  return Ok();
+}
+
+Result<void> BpfSampler::EnableRunTimeStats() {
+  if (stats_fd_.get() >= 0) return Ok();
+  int fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+  if (fd < 0) return ErrnoError("BPF_ENABLE_STATS", -fd);
+  stats_fd_ = ScopedFd(fd);
+  return Ok();
+}
+
+uint64_t BpfSampler::RunTimeNanos() const {
+  uint64_t total = 0;
+  bpf_program* prog = nullptr;
+  bpf_object__for_each_program(prog, skel_->obj) {
+    int fd = bpf_program__fd(prog);
+    if (fd < 0) continue;
+    bpf_prog_info info{};
+    uint32_t len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) total += info.run_time_ns;
+  }
+  return total;
 }
 
 uint32_t OwnPidNamespaceInode() {
@@ -276,6 +316,7 @@ Result<void> BpfSampler::Start() {
       Stop();
       return LoadError("attach to cpu-clock on cpu " + std::to_string(event.cpu), err);
     }
+    cpu_event_fds_.emplace_back(::fcntl(event.fd.get(), F_DUPFD_CLOEXEC, 0));
     event.fd.Release();  // the link owns the perf fd now
     cpu_links_.emplace_back(link);
   }
@@ -321,6 +362,7 @@ Result<std::unique_ptr<BpfSampler::Probes>> BpfSampler::AttachMapProbes(
 
 void BpfSampler::Stop() {
   cpu_links_.clear();
+  cpu_event_fds_.clear();
   tracker_links_.clear();
 }
 

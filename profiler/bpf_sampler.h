@@ -19,6 +19,7 @@
 
 #include "bpf/abi.h"
 #include "profiler/base/result.h"
+#include "profiler/base/scoped_fd.h"
 
 struct golens_sampler;
 struct ring_buffer;
@@ -108,6 +109,17 @@ class BpfSampler {
   // Whether munmap is tracked (needs the syscalls tracepoint).
   bool tracks_munmap() const { return tracks_munmap_; }
 
+  // Changes the sampling rate of the running cpu-clock events in place
+  // (PERF_EVENT_IOC_PERIOD; in frequency mode the value is the rate).
+  Result<void> SetFrequency(int hz);
+  int frequency() const { return options_.hz; }
+  // Turns on the kernel's BPF run-time statistics for as long as this
+  // sampler lives (BPF_ENABLE_STATS; costs ~20 ns per program run).
+  Result<void> EnableRunTimeStats();
+  // Nanoseconds all of this object's BPF programs have run (needs the
+  // statistics on; programs only count while they are on).
+  uint64_t RunTimeNanos() const;
+
  private:
   BpfSampler() = default;
   static int OnRecord(void* ctx, void* data, size_t size);
@@ -132,6 +144,8 @@ class BpfSampler {
   std::unique_ptr<ring_buffer, RingBufferDeleter> ringbuf_;
   std::vector<LinkPtr> tracker_links_;
   std::vector<LinkPtr> cpu_links_;
+  std::vector<ScopedFd> cpu_event_fds_;  // dups of the perf events the links own, for ioctls
+  ScopedFd stats_fd_;                    // BPF_ENABLE_STATS while open
   size_t cpu_count_ = 0;
   bool tracks_munmap_ = false;
 };

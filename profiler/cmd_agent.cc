@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +36,7 @@ struct AgentFlags {
   std::vector<std::string> push_headers;
   bool no_kernel = false;
   std::string metrics_listen;
+  std::string max_overhead;
   size_t metrics_map_sites = 100;
 };
 
@@ -63,6 +65,17 @@ Result<profiler::AgentOptions> MakeOptions(const AgentFlags& flags) {
   options.kernel_stacks = !flags.no_kernel;
   options.service = flags.service;
   options.metrics_map_sites = flags.metrics_map_sites;
+  if (!flags.max_overhead.empty()) {
+    std::string text = flags.max_overhead;
+    bool percent = !text.empty() && text.back() == '%';
+    if (percent) text.pop_back();
+    char* end = nullptr;
+    double value = std::strtod(text.c_str(), &end);
+    if (text.empty() || !end || *end != '\0' || !(value > 0) || value > (percent ? 100 : 1)) {
+      return Usage("--max-overhead " + flags.max_overhead + ": a share of the host's CPU, e.g. 1% or 0.01");
+    }
+    options.max_overhead = percent ? value / 100 : value;
+  }
   if (flags.maps != "sampled" && flags.maps != "off") return Usage("--maps: sampled or off");
   options.map_stats = flags.maps == "sampled";
   if (!flags.push.empty()) {
@@ -145,6 +158,9 @@ void RegisterAgentCommand(CLI::App& app, int* exit_code) {
   cmd->add_flag("--no-kernel", flags->no_kernel, "Leave out kernel stacks");
   cmd->add_option("--metrics-listen", flags->metrics_listen,
                   "Serve Prometheus metrics (agent health, Go map sites) at http://HOST:PORT/metrics");
+  cmd->add_option("--max-overhead", flags->max_overhead,
+                  "Keep the agent's cost (its CPU and its BPF programs') under this share of the host's CPU, "
+                  "e.g. 1%: lowers the sampling rate, then turns span probes off; raises them when load allows");
   cmd->add_option("--metrics-map-sites", flags->metrics_map_sites, "Map access sites exported as metrics (top by CPU)")
       ->capture_default_str();
   cmd->callback([flags, exit_code] {

@@ -418,6 +418,13 @@ void Recorder::CheckLiveness() {
   for (const auto& process : gone) GoneLocked(process);
 }
 
+std::vector<std::shared_ptr<const ProcessState>> Recorder::LiveProcesses() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::shared_ptr<const ProcessState>> live;
+  for (const auto& [pid, process] : processes_) live.push_back(process);  // gone ones are erased
+  return live;
+}
+
 size_t Recorder::live_processes() const {
   std::lock_guard<std::mutex> lock(mu_);
   return processes_.size();

@@ -105,6 +105,9 @@ class Recorder {
   void CheckLiveness();
 
   size_t live_processes() const;
+  // The processes alive now (a copy of the pointers, for a caller that must
+  // revisit every target, e.g. to attach probes again).
+  std::vector<std::shared_ptr<const ProcessState>> LiveProcesses() const;
   RecorderStats stats() const;
 
  private:

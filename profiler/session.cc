@@ -134,7 +134,7 @@ golens_proc_info Session::TargetInfo(const std::shared_ptr<BinaryRecord>& binary
   golens_proc_info info{};
   if (binary) info = MakeProcInfo(binary->go_info());
   if (follow_children) info.flags |= GOLENS_PROC_FOLLOW_CHILDREN;
-  if (options_.spans && binary && (info.flags & GOLENS_PROC_GO) && SpansReadable(info, binary) &&
+  if (options_.spans && spans_active_.load() && binary && (info.flags & GOLENS_PROC_GO) && SpansReadable(info, binary) &&
       EnsureHttpProbes(binary, probe_path, exe)) {
     info.flags |= GOLENS_PROC_SPANS;
   }
@@ -208,6 +208,38 @@ void Session::Stop() {
   stopping_ = true;
   if (drain_thread_.joinable()) drain_thread_.join();
   (void)sampler_->Drain();  // what BPF wrote before the detach
+}
+
+Result<void> Session::SetHz(int hz) {
+  std::lock_guard<std::mutex> lock(snapshot_mu_);
+  GOLENS_TRY_VOID(sampler_->SetFrequency(hz));
+  options_.hz = hz;
+  return Ok();
+}
+
+int Session::hz() const {
+  std::lock_guard<std::mutex> lock(snapshot_mu_);
+  return options_.hz;
+}
+
+void Session::SetSpansActive(bool active) {
+  if (!options_.spans || spans_active_.exchange(active) == active) return;
+  if (!active) {
+    // Detach every span probe (RAII); the map entries keep their SPANS flag
+    // until the next exec or attach, harmlessly: no probe fires any more.
+    std::lock_guard<std::mutex> lock(probes_mu_);
+    http_probes_.clear();
+    return;
+  }
+  // Attach again to what the live targets run.
+  for (const auto& process : recorder_->LiveProcesses()) {
+    golens_proc_info info =
+        TargetInfo(process->main_binary(), process->follow_children(), "/proc/" + std::to_string(process->pid()) + "/exe",
+                   process->exe_path() + " (pid " + std::to_string(process->pid()) + ")");
+    if (auto result = sampler_->SetTarget(process->pid(), info); !result.ok()) {
+      GOLENS_LOG(kDebug) << result.error().message;
+    }
+  }
 }
 
 CpuProfileOptions Session::ProfileOptions() {

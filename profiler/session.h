@@ -130,6 +130,21 @@ class Session : private RecorderListener {
   size_t live_targets() const { return recorder_->live_processes(); }
   SessionStats stats() const;
 
+  // Run-time knobs for an overhead budget (the agent's --max-overhead).
+  // The sampling rate of the running session: profiles taken after the call
+  // weigh samples with the new period (call it right after a snapshot).
+  Result<void> SetHz(int hz);
+  int hz() const;
+  // Span probes off (detached: no uprobe cost) or on again (attached to the
+  // live targets' programs again). Only with SessionOptions::spans.
+  void SetSpansActive(bool active);
+  bool spans_active() const { return spans_active_.load(); }
+  // The in-kernel cost: nanoseconds the session's BPF programs ran since
+  // EnableBpfRunTime (kernel BPF statistics; ~20 ns per program run).
+  Result<void> EnableBpfRunTime() { return sampler_->EnableRunTimeStats(); }
+  uint64_t BpfRunTimeNanos() const { return sampler_->RunTimeNanos(); }
+  size_t cpu_count() const { return sampler_->cpu_count(); }
+
  private:
   explicit Session(const SessionOptions& options);
   void DrainLoop();
@@ -169,6 +184,7 @@ class Session : private RecorderListener {
   // their probes (attached then) are still there when the exec happens.
   std::vector<std::shared_ptr<BinaryRecord>> launched_programs_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> spans_active_{true};
   std::thread drain_thread_;
   bool started_ = false;
   int64_t stopped_wall_ns_ = 0;  // when sampling stopped; 0 while it runs

@@ -30,6 +30,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -101,7 +102,7 @@ class AgentProcess {
     argv.insert(argv.end(), args.begin(), args.end());
     process_ = std::make_unique<Subprocess>(argv);
   }
-  bool WaitStarted() { return process_->WaitForOutput("agent: profiling", 20s, /*on_stderr=*/true); }
+  bool WaitStarted() { return process_->WaitForOutput("agent: profiling", 60s, /*on_stderr=*/true); }
   // SIGTERM; returns the exit code (nullopt: it did not exit in time).
   std::optional<int> Stop() {
     process_->Kill(SIGTERM);
@@ -416,6 +417,96 @@ TEST(Agent, PrometheusScrapesHealthAndMapSites) {
   EXPECT_NE(scrape.out.find("golens_bpf_events_total{counter=\"samples\"}"), std::string::npos);
   prometheus.Kill(SIGTERM);
   prometheus.Wait(10s);
+  ASSERT_EQ(agent.Stop(), std::optional<int>(0)) << agent.process().err();
+}
+
+// A metric's value in a Prometheus text exposition (-1 when absent).
+double MetricValue(const std::string& text, const std::string& name) {
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind(name + " ", 0) == 0) return std::strtod(line.c_str() + name.size() + 1, nullptr);
+  }
+  return -1;
+}
+
+// Nanoseconds the golens BPF programs have run (bpftool's view, with the
+// kernel's statistics on while the agent runs).
+uint64_t GolensBpfRunTime() {
+  CommandResult r = RunCommand({"/usr/sbin/bpftool", "prog", "show", "--json"});
+  uint64_t total = 0;
+  size_t pos = 0;
+  // Each program object: "name":"golens_...", ... "run_time_ns":N
+  while ((pos = r.out.find("\"name\":\"golens_", pos)) != std::string::npos) {
+    size_t end = r.out.find('}', pos);
+    size_t run = r.out.find("\"run_time_ns\":", pos);
+    if (run != std::string::npos && run < end) total += std::strtoull(r.out.c_str() + run + 14, nullptr, 10);
+    pos = end == std::string::npos ? r.out.size() : end;
+  }
+  return total;
+}
+
+double ProcessCpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  std::getline(in, text);
+  size_t close = text.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(text.substr(close + 2));
+  std::string f;
+  double total = 0;
+  for (int i = 3; i <= 15 && fields >> f; ++i) {
+    if (i >= 14) total += std::strtod(f.c_str(), nullptr) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  }
+  return total;
+}
+
+// --max-overhead 0.5% with 20 busy Go programs, starting at 999 Hz: the
+// agent lowers its rate until its measured cost is under the budget within a
+// minute, and an independent measurement (its CPU from /proc, its BPF
+// programs' run time from bpftool) agrees.
+TEST(Agent, OverheadBudgetSettlesWithTwentyBusyTargets) {
+  RequireRoot();
+  const std::string store_dir = MakeDir("agent-budget");
+  const int port = FreePort();
+  AgentProcess agent({"--store", store_dir, "--exe-name", "agentsvc-other", "--interval", "3s", "--hz", "999",
+                      "--max-overhead", "0.5%", "--metrics-listen", "127.0.0.1:" + std::to_string(port)});
+  ASSERT_TRUE(agent.WaitStarted()) << agent.process().err();
+  std::vector<std::unique_ptr<Subprocess>> targets;
+  for (int i = 0; i < 20; ++i) {
+    targets.push_back(std::make_unique<Subprocess>(Env("GOLENS_SERVICE=budget", Fixture("agentsvc-other"), 75)));
+  }
+  auto scrape = [&] {
+    return RunCommand({"/usr/bin/curl", "-sS", "http://127.0.0.1:" + std::to_string(port) + "/metrics"}).out;
+  };
+  auto t0 = std::chrono::steady_clock::now();
+  double overhead = -1;
+  int under = 0;
+  while (std::chrono::steady_clock::now() - t0 < 60s && under < 2) {
+    std::this_thread::sleep_for(3s);
+    std::string m = scrape();
+    overhead = MetricValue(m, "golens_agent_overhead_ratio");
+    under = overhead >= 0 && overhead <= 0.005 ? under + 1 : 0;
+  }
+  const double settle_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_GE(under, 2) << "not under the budget after 60 s: " << overhead << "\n" << agent.process().err();
+  std::string m = scrape();
+  EXPECT_LT(MetricValue(m, "golens_agent_sampling_hz"), 999) << "it never lowered the rate";
+  EXPECT_GE(MetricValue(m, "golens_agent_budget_changes_total{direction=\"down\"}"), 1);
+  EXPECT_NE(agent.process().err().find("over the budget"), std::string::npos) << agent.process().err();
+
+  // Independently, over 9 s at the settled rate.
+  const double cpus = static_cast<double>(std::thread::hardware_concurrency());
+  uint64_t bpf0 = GolensBpfRunTime();
+  double cpu0 = ProcessCpuSeconds(agent.process().pid());
+  auto w0 = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(9s);
+  uint64_t bpf1 = GolensBpfRunTime();
+  double cpu1 = ProcessCpuSeconds(agent.process().pid());
+  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
+  double measured = (static_cast<double>(bpf1 - bpf0) / 1e9 + (cpu1 - cpu0)) / (wall * cpus);
+  EXPECT_GT(bpf1, bpf0) << "bpftool saw no BPF run time: are the statistics on?";
+  EXPECT_LT(measured, 0.005 * 1.25) << "measured from outside: " << measured << " (settled after " << settle_s << " s)";
   ASSERT_EQ(agent.Stop(), std::optional<int>(0)) << agent.process().err();
 }
 

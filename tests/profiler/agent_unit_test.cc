@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "profiler/overhead_budget.h"
 #include "profiler/process_identity.h"
 #include "profiler/pyroscope_pusher.h"
 #include "profiler/target_discovery.h"
@@ -125,6 +126,69 @@ TEST(TargetDiscovery, GoProgramsByBuildInfoAndNamesByExecutable) {
   TargetDiscovery self(TargetRules{.pids = {::getpid()}, .own_pid = ::getpid()});
   EXPECT_FALSE(self.Matches(::getpid())) << "never golens itself";
   EXPECT_FALSE(all_go.Matches(999999999)) << "no such process";
+}
+
+// A host whose agent costs fixed + per_hz x rate (+ spans): the budget must
+// settle under its limit within a few intervals, not oscillate, come back up
+// when the load goes, and say when the limit cannot be met.
+struct CostModel {
+  double fixed, per_hz, spans;
+  double operator()(const BudgetState& s) const { return fixed + per_hz * s.hz + (s.spans ? spans : 0); }
+};
+
+TEST(OverheadBudget, SettlesUnderTheBudgetAndComesBack) {
+  CostModel model{0.001, 0.00002, 0.0005};  // 999 Hz: 2.1 % + spans 0.05 %
+  OverheadBudget budget(0.005, BudgetState{999, true});
+  std::string reason;
+  int steps_over = 0;
+  for (int i = 0; i < 6; ++i) {
+    double cost = model(budget.current());
+    if (cost > 0.005) ++steps_over;
+    reason.clear();
+    budget.Update(cost, &reason);
+  }
+  EXPECT_LE(model(budget.current()), 0.005) << "still over after 6 intervals at " << budget.current().hz << " Hz";
+  EXPECT_LE(steps_over, 3) << "took too many intervals to settle";
+  EXPECT_GT(budget.current().hz, 100) << "lowered far more than needed: " << budget.current().hz;
+  EXPECT_TRUE(budget.current().spans) << "the rate alone could fit the budget";
+  // Stable: no change while the cost stays between half the budget and it.
+  BudgetState settled = budget.current();
+  for (int i = 0; i < 10; ++i) {
+    reason.clear();
+    budget.Update(model(budget.current()), &reason);
+  }
+  EXPECT_EQ(budget.current(), settled) << "oscillates: " << reason;
+  // The load goes (targets exit): back up to what was asked for, step by step.
+  CostModel idle{0.0002, 0.000001, 0.0};
+  for (int i = 0; i < 30; ++i) {
+    reason.clear();
+    budget.Update(idle(budget.current()), &reason);
+  }
+  EXPECT_EQ(budget.current(), (BudgetState{999, true}));
+}
+
+TEST(OverheadBudget, SpansGoWhenTheRateCannotHelpAndTheFixedCostIsSaidOnce) {
+  CostModel model{0.004, 0.00001, 0.003};  // spans alone are over a 0.5 % budget with the fixed cost
+  OverheadBudget budget(0.005, BudgetState{99, true});
+  std::string reason;
+  std::vector<std::string> reasons;
+  for (int i = 0; i < 8; ++i) {
+    reason.clear();
+    budget.Update(model(budget.current()), &reason);
+    if (!reason.empty()) reasons.push_back(reason);
+  }
+  EXPECT_FALSE(budget.current().spans);
+  EXPECT_LE(model(budget.current()), 0.005);
+  OverheadBudget hopeless(0.001, BudgetState{19, false});
+  int said = 0;
+  for (int i = 0; i < 8; ++i) {
+    reason.clear();
+    hopeless.Update(0.004 + 0.00001 * hopeless.current().hz, &reason);
+    if (reason.find("does not depend on the sampling rate") != std::string::npos) ++said;
+  }
+  EXPECT_EQ(said, 1) << "said once, not every interval";
+  EXPECT_TRUE(hopeless.unreachable());
+  EXPECT_GE(hopeless.current().hz, 1);
 }
 
 TEST(Push, SeriesNameIsSanitizedAndSorted) {
