@@ -172,6 +172,8 @@ static __always_inline __u64 wakeup_flags(void) {
                                                                         : BPF_RB_NO_WAKEUP;
 }
 
+#include "bpf/native_stack.bpf.h"
+
 /* ---- pprof labels ------------------------------------------------------ */
 
 /* Labels go after the stacks; a label needs at most this much room. */
@@ -681,13 +683,15 @@ int golens_sample_cpu(struct bpf_perf_event_data *ctx) {
     }
   }
 
+  __u64 g = 0;
   if (collect_goid && (proc->flags & GOLENS_PROC_GO)) {
-    __u64 g = read_goroutine(proc, task, user_regs, user_mode, s);
+    g = read_goroutine(proc, task, user_regs, user_mode, s);
     if (g != 0 && collect_labels) offset = append_labels(proc, g, offset, buffer, s);
     if (collect_spans && (s->flags & GOLENS_SAMPLE_GOID_VALID) && (proc->flags & GOLENS_PROC_SPANS)) {
       offset = append_span(tgid, s->goid, offset, buffer, s);
     }
   }
+  offset = append_native(tgid, proc, user_regs, g, offset, buffer, s);
 
   /* The barrier keeps clang from folding this check away: the verifier
    * needs it to bound the copy. */
@@ -742,6 +746,12 @@ int BPF_PROG(golens_on_fork, struct task_struct *parent, struct task_struct *chi
     return 0;
   }
   count(GOLENS_METRIC_FORK_FOLLOWED);
+  /* Same program, same addresses until it execs. */
+  struct golens_native_proc *native = bpf_map_lookup_elem(&native_procs, &parent_tgid);
+  if (native) {
+    struct golens_native_proc copy = *native;
+    bpf_map_update_elem(&native_procs, &child_tgid, &copy, BPF_ANY);
+  }
   struct golens_proc_event *e =
       reserve_event(GOLENS_PROC_EVENT_FORK, child_tgid, BPF_CORE_READ(child, start_boottime));
   if (!e) return 0;
@@ -767,6 +777,8 @@ int BPF_PROG(golens_on_exec, struct task_struct *p, pid_t old_pid, struct linux_
   } else {
     proc->flags &= ~(__u32)(GOLENS_PROC_GO | GOLENS_PROC_REGABI);
   }
+  /* The old program's Go text range means nothing now. */
+  bpf_map_delete_elem(&native_procs, &tgid);
   count(GOLENS_METRIC_EXEC_SEEN);
   struct golens_proc_event *e = reserve_event(GOLENS_PROC_EVENT_EXEC, tgid, process_start_ns(p));
   if (!e) return 0;
@@ -786,6 +798,7 @@ int BPF_PROG(golens_on_exit, struct task_struct *p) {
   if (tgid == 0) return 0;
   if (!bpf_map_lookup_elem(&targets, &tgid)) return 0;
   bpf_map_delete_elem(&targets, &tgid);
+  bpf_map_delete_elem(&native_procs, &tgid);
   count(GOLENS_METRIC_EXIT_SEEN);
   struct golens_proc_event *e = reserve_event(GOLENS_PROC_EVENT_EXIT, tgid, process_start_ns(p));
   if (e) bpf_ringbuf_submit(e, 0);

@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -48,9 +49,10 @@ int LibbpfPrint(enum libbpf_print_level level, const char* format, va_list args)
 // samples with every CPU busy in a target, at a typical record size (a Go
 // stack of ~40 frames): the reader drains every 50 ms and is woken at a
 // quarter full, so this leaves ample headroom.
-size_t RingbufSize(size_t cpus, int hz) {
-  constexpr size_t kTypicalRecord = sizeof(golens_sample) + 48 * 8;
-  size_t want = cpus * static_cast<size_t>(hz) * kTypicalRecord / 2;
+size_t RingbufSize(size_t cpus, int hz, uint32_t native_stack_bytes) {
+  // A native snapshot rarely fills what it may copy (the stack above sp ends).
+  const size_t typical = sizeof(golens_sample) + 48 * 8 + native_stack_bytes / 2;
+  size_t want = cpus * static_cast<size_t>(hz) * typical / 2;
   size_t size = 1u << 20;
   while (size < want && size < (64u << 20)) size <<= 1;
   return size;
@@ -126,6 +128,10 @@ const char* MetricName(int metric) {
     case GOLENS_METRIC_SPAN_ENDED: return "HTTP handler returns";
     case GOLENS_METRIC_SPAN_ERROR: return "span errors (request unreadable, span table full)";
     case GOLENS_METRIC_SPAN_LOST: return "finished spans lost (ring buffer full)";
+    case GOLENS_METRIC_NATIVE_SNAPSHOT: return "native stack snapshots";
+    case GOLENS_METRIC_NATIVE_FROM_FP_WALK: return "native snapshots of Go code called from C";
+    case GOLENS_METRIC_NATIVE_STACK_SHORT: return "native snapshots cut by unreadable stack";
+    case GOLENS_METRIC_NATIVE_NO_ROOM: return "native snapshots without room in the record";
   }
   return "?";
 }
@@ -163,7 +169,8 @@ Result<std::unique_ptr<BpfSampler>> BpfSampler::Create(const SamplerOptions& opt
   skel->rodata->collect_labels = options.labels;
   skel->rodata->collect_spans = options.spans;
   skel->rodata->pidns_inum = options.pid_namespace_inode;
-  size_t ring_bytes = options.ringbuf_bytes ? options.ringbuf_bytes : RingbufSize(cpus.size(), options.hz);
+  skel->rodata->native_stack_bytes = std::min<uint32_t>(options.native_stack_bytes, GOLENS_NATIVE_MAX_STACK_BYTES);
+  size_t ring_bytes = options.ringbuf_bytes ? options.ringbuf_bytes : RingbufSize(cpus.size(), options.hz, options.native_stack_bytes);
   // Wake the reader at a quarter full; otherwise it drains on its poll interval.
   skel->rodata->wakeup_bytes = ring_bytes / 4;
   if (int err = bpf_map__set_max_entries(skel->maps.samples, static_cast<__u32>(ring_bytes))) {
@@ -195,6 +202,15 @@ Result<void> BpfSampler::SetTarget(pid_t tgid, const golens_proc_info& info) {
 void BpfSampler::RemoveTarget(pid_t tgid) {
   __u32 key = static_cast<__u32>(tgid);
   bpf_map_delete_elem(bpf_map__fd(skel_->maps.targets), &key);
+  bpf_map_delete_elem(bpf_map__fd(skel_->maps.native_procs), &key);
+}
+
+Result<void> BpfSampler::SetNativeProc(pid_t tgid, const golens_native_proc& proc) {
+  __u32 key = static_cast<__u32>(tgid);
+  if (bpf_map_update_elem(bpf_map__fd(skel_->maps.native_procs), &key, &proc, BPF_ANY) != 0) {
+    return ErrnoError("add target " + std::to_string(tgid) + " to the native BPF map");
+  }
+  return Ok();
 }
 
 Result<golens_proc_info> BpfSampler::GetTarget(pid_t tgid) const {

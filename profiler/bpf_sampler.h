@@ -37,6 +37,8 @@ struct SamplerOptions {
   // Inode of golens's PID namespace when it is not the initial one (0 = the
   // initial one): BPF then keys targets by the pids golens sees.
   uint32_t pid_namespace_inode = 0;
+  // User stack bytes a native stack snapshot copies (0 = no snapshots).
+  uint32_t native_stack_bytes = 0;
 };
 
 // The inode of golens's own PID namespace, or 0 in the initial namespace.
@@ -60,6 +62,8 @@ class BpfSampler {
   // Makes `tgid` a target (or updates its state).
   Result<void> SetTarget(pid_t tgid, const golens_proc_info& info);
   void RemoveTarget(pid_t tgid);
+  // Where Go code is in `tgid` (native stack snapshots; bpf/abi.h).
+  Result<void> SetNativeProc(pid_t tgid, const golens_native_proc& proc);
   // The map entry as BPF sees it now (PENDING_EXEC is cleared by BPF at exec).
   Result<golens_proc_info> GetTarget(pid_t tgid) const;
 

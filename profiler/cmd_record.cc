@@ -1,6 +1,7 @@
 // golens record (--pid PID [--pid PID ...] [--children] | -- CMD [ARGS...] [--no-children])
 //               [--duration D] [--hz 99] [-o cpu.pb.gz] [--svg flame.svg]
 //               [--per-goroutine] [--no-kernel] [--no-labels] [--spans [--spans-out F]]
+//               [--no-native] [--native-stack-bytes 16384]
 //
 // The command layer over profiler::Session: flags, signals, the launched
 // command, output files, messages and the exit status. Launch mode behaves
@@ -59,6 +60,8 @@ struct RecordFlags {
   std::string spans_out;
   bool children = false;
   bool no_children = false;
+  bool no_native = false;
+  int64_t native_stack_bytes = profiler::kDefaultNativeStackBytes;
 };
 
 std::atomic<int> g_stop_signal{0};
@@ -177,6 +180,9 @@ Result<void> ValidateFlags(const RecordFlags& f) {
   if (f.children && !f.command.empty()) return Usage("--children is for --pid; -- CMD follows children unless --no-children");
   if (f.no_children && f.command.empty()) return Usage("--no-children is for -- CMD; --pid follows children only with --children");
   if (!f.spans_out.empty() && !f.spans) return Usage("--spans-out needs --spans");
+  if (f.native_stack_bytes < 512 || f.native_stack_bytes > GOLENS_NATIVE_MAX_STACK_BYTES) {
+    return Usage("--native-stack-bytes must be between 512 and " + std::to_string(GOLENS_NATIVE_MAX_STACK_BYTES));
+  }
   if (!f.command.empty() && (f.output == "-" || f.svg == "-" || f.spans_out == "-")) {
     return Usage("-o - / --svg - would mix the profile into the command's stdout; name a file");
   }
@@ -216,6 +222,8 @@ Result<Outcome> Record(const RecordFlags& flags) {
   options.attributes.labels = !flags.no_labels;
   options.spans = flags.spans;
   options.attributes.spans = flags.spans;
+  options.native.enabled = !flags.no_native;
+  options.native.stack_bytes = static_cast<uint32_t>(flags.native_stack_bytes);
   // Debugging knob (and how the tests provoke drops): ring buffer size in
   // bytes, a power of two multiple of the page size.
   if (const char* bytes = std::getenv("GOLENS_RINGBUF_BYTES")) {
@@ -429,6 +437,11 @@ void RegisterRecordCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--spans-out", flags->spans_out, "With --spans: one JSON line per finished request");
   cmd->add_flag("--no-labels", flags->no_labels,
                 "Leave out the goroutines' pprof labels (copied into every sample by default)");
+  cmd->add_flag("--no-native", flags->no_native,
+                "Frame pointers only: no snapshots of native (C, cgo, libc) stacks for CFI unwinding");
+  cmd->add_option("--native-stack-bytes", flags->native_stack_bytes,
+                  "User stack bytes copied per sample outside Go code, for native unwinding")
+      ->capture_default_str();
   cmd->add_option("command", flags->command, "Command to start and profile, after --");
   cmd->positionals_at_end(false);
   cmd->callback([flags, exit_code] {

@@ -259,6 +259,38 @@ void Recorder::RestoreLeafCallerLocked(ProcessState& process, const golens_sampl
   ++stats_.leaf_restored;
 }
 
+namespace {
+
+class MappingLookup final : public CodeLookup {
+ public:
+  explicit MappingLookup(std::function<const MappingRecord*(uint64_t)> find) : find_(std::move(find)) {}
+  const MappingRecord* Find(uint64_t address) override { return find_(address); }
+
+ private:
+  std::function<const MappingRecord*(uint64_t)> find_;
+};
+
+}  // namespace
+
+bool Recorder::UnwindNativeLocked(ProcessState& process, const SampleView& view, const SampleSection& section,
+                                  std::vector<uint64_t>& user, NativeCut* cut) {
+  auto snapshot = DecodeNativeStack(section.payload);
+  if (!snapshot.ok()) {
+    ++stats_.native_malformed;
+    return false;
+  }
+  MappingLookup code([&](uint64_t address) -> const MappingRecord* {
+    auto* found = FindMappingLocked(process, address);
+    return found ? found->get() : nullptr;
+  });
+  NativeStack stack = native_.Unwind(*snapshot, view.user, code);
+  ++stats_.native_unwound;
+  if (stack.cut != NativeCut::kNone) ++stats_.native_cut;
+  user = std::move(stack.frames);
+  *cut = stack.cut;
+  return true;
+}
+
 void Recorder::OnSample(std::span<const uint8_t> record) {
   auto decoded = DecodeSample(record);
   std::lock_guard<std::mutex> lock(mu_);
@@ -275,10 +307,14 @@ void Recorder::OnSample(std::span<const uint8_t> record) {
   }
 
   std::vector<uint64_t> user(view.user.begin(), view.user.end());
-  RestoreLeafCallerLocked(*process, h, user);
+  NativeCut native_cut = NativeCut::kNone;
+  const SampleSection* native = view.section(GOLENS_SECTION_NATIVE_STACK);
+  const bool unwound = native && UnwindNativeLocked(*process, view, *native, user, &native_cut);
+  if (!unwound) RestoreLeafCallerLocked(*process, h, user);
 
   StackKey key;
-  key.user_truncated = h.user_frames >= options_.max_frames;
+  key.user_truncated = unwound ? native_cut == NativeCut::kDepth : h.user_frames >= options_.max_frames;
+  if (unwound && native_cut != NativeCut::kDepth) key.native_cut = static_cast<uint8_t>(native_cut);
   key.user_mapping.reserve(user.size());
   for (size_t i = 0; i < user.size(); ++i) {
     auto* mapping = FindMappingLocked(*process, user[i]);

@@ -27,6 +27,7 @@
 #include "profiler/binary_record.h"
 #include "profiler/bpf_sampler.h"
 #include "profiler/frame_cache.h"
+#include "profiler/native_target.h"
 #include "profiler/process_source.h"
 #include "profiler/recorder.h"
 
@@ -49,6 +50,8 @@ struct SessionOptions {
   // target binary that has it; samples then carry the request's span
   // (attributes.spans decides whether it becomes labels).
   bool spans = false;
+  // Native and cgo stacks: snapshot samples outside Go code, unwind them with CFI.
+  NativeOptions native;
 };
 
 struct TargetOptions {
