@@ -410,8 +410,24 @@ NativeStack NativeUnwinder::Unwind(const NativeSnapshot& snapshot, std::span<con
     }
     out.frames.assign(fp_frames.begin(), fp_frames.begin() + h.go_frames);
   }
+  uint64_t ip = h.ip, sp = h.sp, bp = h.bp;
+  if ((h.flags & GOLENS_NATIVE_FROM_FP_WALK) && !code.Find(ip) && bp == sp - 8) {
+    // Not code: a frame that saved BP right above itself (an assembler
+    // prologue under a hand-made frame, crosscall2 from Go 1.26 on). The
+    // "return address" read was the next frame's saved BP, the C caller's;
+    // the real return address is the next word, the first one copied.
+    uint64_t word = 0;
+    if (!s.ReadStack(sp, &word)) {
+      out.frames.push_back(ip);
+      out.cut = NativeCut::kStackShort;
+      return out;
+    }
+    bp = ip;
+    ip = word;
+    sp += 8;
+  }
   if (!s.as) {
-    out.frames.push_back(h.ip);
+    out.frames.push_back(ip);
     out.cut = NativeCut::kNoUnwindInfo;
     return out;
   }
@@ -422,9 +438,9 @@ NativeStack NativeUnwinder::Unwind(const NativeSnapshot& snapshot, std::span<con
     s.regs[reg] = value;
     s.known |= 1u << reg;
   };
-  set(UNW_X86_64_RIP, h.ip);
-  set(UNW_X86_64_RSP, h.sp);
-  set(UNW_X86_64_RBP, h.bp);
+  set(UNW_X86_64_RIP, ip);
+  set(UNW_X86_64_RSP, sp);
+  set(UNW_X86_64_RBP, bp);
   if (h.flags & GOLENS_NATIVE_FROM_PC) {  // the full sampled register set
     set(UNW_X86_64_RBX, h.bx);
     set(UNW_X86_64_R12, h.r12);
@@ -435,11 +451,11 @@ NativeStack NativeUnwinder::Unwind(const NativeSnapshot& snapshot, std::span<con
 
   unw_cursor_t cursor;
   if (unw_init_remote(&cursor, s.as, &s) < 0) {
-    out.frames.push_back(h.ip);
+    out.frames.push_back(ip);
     out.cut = NativeCut::kNoUnwindInfo;
     return out;
   }
-  out.frames.push_back(h.ip);
+  out.frames.push_back(ip);
   ++out.native_frames;
   while (true) {
     if (out.frames.size() >= max_frames) {
@@ -458,24 +474,24 @@ NativeStack NativeUnwinder::Unwind(const NativeSnapshot& snapshot, std::span<con
       break;
     }
     if (r == 0) break;  // the outermost frame (CFI marks the return address undefined)
-    unw_word_t ip = 0, sp = 0, bp = 0;
-    if (unw_get_reg(&cursor, UNW_REG_IP, &ip) < 0 || unw_get_reg(&cursor, UNW_REG_SP, &sp) < 0) {
+    unw_word_t frame_ip = 0, frame_sp = 0, frame_bp = 0;
+    if (unw_get_reg(&cursor, UNW_REG_IP, &frame_ip) < 0 || unw_get_reg(&cursor, UNW_REG_SP, &frame_sp) < 0) {
       out.cut = NativeCut::kNoUnwindInfo;
       break;
     }
-    if (ip == 0) break;
-    const MappingRecord* m = code.Find(ip);
+    if (frame_ip == 0) break;
+    const MappingRecord* m = code.Find(frame_ip);
     if (m && m->binary && Impl::Bias(*m)) {
       const GoCodeInfo& go = s.GoInfo(*m);
-      uint64_t vaddr = ip - *Impl::Bias(*m);
+      uint64_t vaddr = frame_ip - *Impl::Bias(*m);
       if (go.is_go && In(vaddr - 1, go.text_start, go.text_end)) {
-        std::optional<uint64_t> frame_bp;
-        if (unw_get_reg(&cursor, UNW_X86_64_RBP, &bp) == 0) frame_bp = bp;
-        s.ContinueInGo(out, ip, sp, frame_bp, *m, fp_frames, max_frames);
+        std::optional<uint64_t> go_bp;
+        if (unw_get_reg(&cursor, UNW_X86_64_RBP, &frame_bp) == 0) go_bp = frame_bp;
+        s.ContinueInGo(out, frame_ip, frame_sp, go_bp, *m, fp_frames, max_frames);
         break;
       }
     }
-    out.frames.push_back(ip);
+    out.frames.push_back(frame_ip);
     ++out.native_frames;
   }
   s.snap = nullptr;
