@@ -113,6 +113,7 @@ Result<NativeSnapshot> DecodeNativeStack(std::span<const uint8_t> payload) {
 struct NativeUnwinder::Impl {
   unw_addr_space_t as = nullptr;
   std::unordered_map<uint64_t, GoCodeInfo> go_info;  // by BinaryRecord::id()
+  uint64_t cache_key = 0;  // whose CFI libunwind's cache holds now
 
   // Per Unwind call.
   const NativeSnapshot* snap = nullptr;
@@ -124,6 +125,8 @@ struct NativeUnwinder::Impl {
   struct Image {
     uint64_t bias;  // runtime address - ELF address
     const symbolizer::Binary* binary;
+    // The unwind tables, where nearly all reads go: served by one memcpy.
+    std::optional<symbolizer::Binary::SectionView> hdr, frames;
   };
   std::vector<Image> images;  // the files this unwind read
 
@@ -148,13 +151,23 @@ struct NativeUnwinder::Impl {
   void AddImage(uint64_t bias, const symbolizer::Binary* binary) {
     for (const Image& i : images)
       if (i.binary == binary && i.bias == bias) return;
-    images.push_back({bias, binary});
+    images.push_back({bias, binary, binary->Section(".eh_frame_hdr"), binary->Section(".eh_frame")});
+  }
+
+  static bool ReadSection(const std::optional<symbolizer::Binary::SectionView>& s, uint64_t vaddr, uint64_t* out) {
+    if (!s || vaddr < s->vaddr || vaddr - s->vaddr > s->bytes.size() || s->bytes.size() - (vaddr - s->vaddr) < 8)
+      return false;
+    std::memcpy(out, s->bytes.data() + (vaddr - s->vaddr), 8);
+    return true;
   }
 
   // A word of the sampled process's memory: the copied stacks first, then
   // the mapped files (CFI tables, code bytes libunwind looks at).
   bool ReadWord(uint64_t addr, uint64_t* out) {
     if (ReadStack(addr, out)) return true;
+    for (const Image& i : images) {
+      if (ReadSection(i.frames, addr - i.bias, out) || ReadSection(i.hdr, addr - i.bias, out)) return true;
+    }
     for (const Image& i : images) {
       auto bytes = i.binary->ReadVaddr(addr - i.bias, 8);
       if (bytes.size() == 8) {
@@ -273,9 +286,10 @@ unw_accessors_t kAccessors = {FindProcInfo, PutUnwindInfo, GetDynInfoListAddr, A
 
 NativeUnwinder::NativeUnwinder() : impl_(std::make_unique<Impl>()) {
   impl_->as = unw_create_addr_space(&kAccessors, 0);
-  // No caching: one address space serves every process, whose libraries
-  // differ; golens keeps its own per-binary state.
-  if (impl_->as) unw_set_caching_policy(impl_->as, UNW_CACHE_NONE);
+  // One address space serves every process: its cache (decoded CFI by
+  // address) is flushed whenever the code being unwound changes (another
+  // process, or new mappings), see Unwind.
+  if (impl_->as) unw_set_caching_policy(impl_->as, UNW_CACHE_GLOBAL);
 }
 
 NativeUnwinder::~NativeUnwinder() {
@@ -396,6 +410,9 @@ NativeStack NativeUnwinder::Unwind(const NativeSnapshot& snapshot, std::span<con
   s.snap = &snapshot;
   s.code = &code;
   s.images.clear();
+  const uint64_t key = code.CacheKey();
+  if (s.as && (key == 0 || key != s.cache_key)) unw_flush_cache(s.as, 0, 0);
+  s.cache_key = key;
   s.missing_info = false;
   s.stack_miss = false;
   const golens_native_stack& h = snapshot.head;

@@ -64,6 +64,9 @@ class CodeLookup {
  public:
   virtual ~CodeLookup() = default;
   virtual const MappingRecord* Find(uint64_t address) = 0;
+  // Names the code this lookup sees (a process and its current mappings):
+  // while it stays the same, CFI decoded for an address is reused. 0: never.
+  virtual uint64_t CacheKey() const { return 0; }
 };
 
 // Not thread-safe: one per drain thread. Holds one libunwind address space.

@@ -263,12 +263,30 @@ namespace {
 
 class MappingLookup final : public CodeLookup {
  public:
-  explicit MappingLookup(std::function<const MappingRecord*(uint64_t)> find) : find_(std::move(find)) {}
+  MappingLookup(std::function<const MappingRecord*(uint64_t)> find, uint64_t key) : find_(std::move(find)), key_(key) {}
   const MappingRecord* Find(uint64_t address) override { return find_(address); }
+  uint64_t CacheKey() const override { return key_; }
 
  private:
   std::function<const MappingRecord*(uint64_t)> find_;
+  uint64_t key_;
 };
+
+// The process and the very mapping records it has now (a refresh or munmap
+// that changes any of them changes the key).
+uint64_t CodeKey(const ProcessState& process) {
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&](uint64_t v) { h = (h ^ v) * 1099511628211ull; };
+  mix(static_cast<uint64_t>(process.pid()));
+  mix(process.id().start_ticks);
+  mix(process.program_generation());
+  for (const auto& m : process.mappings()) {
+    mix(reinterpret_cast<uintptr_t>(m.get()));
+    mix(m->start);
+    mix(m->inode);
+  }
+  return h | 1;  // never 0 ("do not cache")
+}
 
 }  // namespace
 
@@ -279,10 +297,12 @@ bool Recorder::UnwindNativeLocked(ProcessState& process, const SampleView& view,
     ++stats_.native_malformed;
     return false;
   }
-  MappingLookup code([&](uint64_t address) -> const MappingRecord* {
-    auto* found = FindMappingLocked(process, address);
-    return found ? found->get() : nullptr;
-  });
+  MappingLookup code(
+      [&](uint64_t address) -> const MappingRecord* {
+        auto* found = FindMappingLocked(process, address);
+        return found ? found->get() : nullptr;
+      },
+      CodeKey(process));
   NativeStack stack = native_.Unwind(*snapshot, view.user, code);
   ++stats_.native_unwound;
   if (stack.cut != NativeCut::kNone) ++stats_.native_cut;
