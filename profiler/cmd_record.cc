@@ -345,6 +345,10 @@ Result<Outcome> Record(const RecordFlags& flags) {
                      << " leaf callers restored, " << r.stacks_cut << " stacks cut, " << r.maps_reads
                      << " maps reads; frame cache " << stats.frames.hits << " hits / " << stats.frames.misses
                      << " misses";
+  if (r.native_unwound || r.native_malformed) {
+    GOLENS_LOG(kDebug) << "native stacks: " << r.native_unwound << " unwound, " << r.native_cut
+                       << " cut before their root, " << r.native_malformed << " malformed snapshots";
+  }
   for (const auto& p : snapshot.processes) {
     GOLENS_LOG(kDebug) << "pid " << p.id.pid << " (" << p.exe_path << "): " << p.samples << " samples";
   }

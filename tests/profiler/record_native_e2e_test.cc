@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <sstream>
 #include <string>
@@ -249,6 +250,9 @@ TEST(NativeStacksVsPerf, CPartAndSharesAgreeWithPerfDwarf) {
   double our_chain = static_cast<double>(ours.whole) / static_cast<double>(ours.with_leaf);
   double perf_share = static_cast<double>(perf.with_leaf) / static_cast<double>(perf.total);
   double our_share = static_cast<double>(ours.with_leaf) / static_cast<double>(ours.total);
+  std::printf("callback samples with callback <- msort <- sort_hot: golens %.3f, perf %.3f; callback share of CPU: "
+              "golens %.3f, perf %.3f\n",
+              our_chain, perf_chain, our_share, perf_share);
   EXPECT_GE(our_chain, perf_chain - 0.05) << "C chain: golens " << our_chain << ", perf " << perf_chain;
   EXPECT_NEAR(our_share, perf_share, 0.08) << "callback share of CPU: golens " << our_share << ", perf "
                                            << perf_share;
