@@ -284,7 +284,7 @@ enum golens_metric {
   GOLENS_METRIC_SPAN_LOST,           /* finished spans lost: ring buffer full */
   GOLENS_METRIC_NATIVE_SNAPSHOT,     /* samples that carry a native stack snapshot */
   GOLENS_METRIC_NATIVE_FROM_FP_WALK, /* of those, Go code called from C (found by the frame-pointer walk) */
-  GOLENS_METRIC_NATIVE_STACK_SHORT,  /* snapshots cut short by unreadable stack memory */
+  GOLENS_METRIC_NATIVE_STACK_SHORT,  /* snapshots that met unreadable memory before the bytes wanted (mostly: the stack's end) */
   GOLENS_METRIC_NATIVE_NO_ROOM,      /* no room left in the record for a snapshot */
   GOLENS_METRIC_COUNT,
 };

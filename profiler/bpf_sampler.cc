@@ -130,7 +130,7 @@ const char* MetricName(int metric) {
     case GOLENS_METRIC_SPAN_LOST: return "finished spans lost (ring buffer full)";
     case GOLENS_METRIC_NATIVE_SNAPSHOT: return "native stack snapshots";
     case GOLENS_METRIC_NATIVE_FROM_FP_WALK: return "native snapshots of Go code called from C";
-    case GOLENS_METRIC_NATIVE_STACK_SHORT: return "native snapshots cut by unreadable stack";
+    case GOLENS_METRIC_NATIVE_STACK_SHORT: return "native snapshots shorter than wanted (the stack ended)";
     case GOLENS_METRIC_NATIVE_NO_ROOM: return "native snapshots without room in the record";
   }
   return "?";
