@@ -347,38 +347,40 @@ void NativeUnwinder::Impl::ContinueInGo(NativeStack& out, uint64_t ip, uint64_t 
       out.frames.push_back(ret);
       frame = sp + 8;
     }
-    std::optional<uint64_t> depth;
+    // The depth word sits right before the goroutine; other words of the
+    // frame are stale and may hold the goroutine too, so a candidate counts
+    // only if the SP it gives lies in the copied goroutine window and, when
+    // asmcgocall had no frame of its own, returns into Go code.
+    const uint64_t window_end = h.go_window + snap->go_window.size();
+    std::optional<uint64_t> go_sp;
+    uint64_t go_ret = 0;  // asmcgocall's return address when it had no frame
     uint64_t prev = 0;
-    for (size_t i = 0; i < kCgoFrameScanWords; ++i) {
+    for (size_t i = 0; i < kCgoFrameScanWords && !go_sp; ++i) {
       uint64_t word = 0;
       if (!ReadStack(frame + 8 * i, &word)) break;
-      if (i > 0 && word == h.curg) {
-        depth = prev;
-        break;
+      if (i > 0 && word == h.curg && prev > 0 && prev <= h.go_stack_hi - h.go_window) {
+        const uint64_t candidate = h.go_stack_hi - prev;
+        if (candidate % 8 == 0 && candidate >= h.go_window && candidate < window_end && bp &&
+            *bp >= candidate) {
+          uint64_t ret = 0;
+          if (*bp == candidate) {
+            go_sp = candidate;
+          } else if (ReadGoWindow(candidate, &ret) && In(ret - bias - 1, go.text_start, go.text_end)) {
+            go_sp = candidate;
+            go_ret = ret;
+          }
+        }
       }
       prev = word;
     }
-    if (!depth || *depth > h.go_stack_hi) {
+    if (!go_sp) {
       out.cut = NativeCut::kNoWayToGo;
       return;
     }
-    // The SP asmcgocall left the goroutine stack with. BP is callee-saved,
-    // so C hands back the goroutine's frame pointer: asmcgocall's own frame
-    // there when the assembler gave it one (BP == SP, Go 1.26), else its
-    // caller's, with asmcgocall's return address at SP.
-    const uint64_t go_sp = h.go_stack_hi - *depth;
-    if (!bp || *bp < go_sp) {
-      out.cut = NativeCut::kNoWayToGo;
-      return;
-    }
-    if (*bp > go_sp) {
-      uint64_t ret = 0;
-      if (!ReadGoWindow(go_sp, &ret)) {
-        out.cut = NativeCut::kGoWindowShort;
-        return;
-      }
-      out.frames.push_back(ret);
-    }
+    // BP is callee-saved, so C hands back the goroutine's frame pointer:
+    // asmcgocall's own frame when the assembler gave it one (BP == SP, Go
+    // 1.26), else its caller's, with asmcgocall's return address at SP.
+    if (go_ret) out.frames.push_back(go_ret);
     WalkGoFrames(out, *bp, m, max_frames, /*window_only=*/true);
     return;
   }
@@ -517,4 +519,5 @@ NativeStack NativeUnwinder::Unwind(const NativeSnapshot& snapshot, std::span<con
 }
 
 }  // namespace golens::profiler
+
 
