@@ -15,7 +15,11 @@
 #include <string>
 #include <vector>
 
+#include "pprof/profile.h"
 #include "profiler/binary_record.h"
+#include "profiler/cpu_profile.h"
+#include "profiler/recorder.h"
+#include "profiler/sample_record.h"
 #include "profiler/native_unwind.h"
 #include "profiler/process_source.h"
 #include "symbolizer/debug_file.h"
@@ -247,6 +251,70 @@ TEST(NativeUnwind, DecodeRejectsMalformedSections) {
   head.flags = 0;  // no origin
   std::memcpy(payload.data(), &head, sizeof(head));
   EXPECT_FALSE(DecodeNativeStack(payload).ok());
+}
+
+// ---- through the recorder: a sample record as BPF writes it -----------------
+
+// Leaf-first function names of the profile's only stack with `leaf`.
+std::vector<std::string> ProfileStack(const pprof::Profile& p, const std::string& leaf_prefix) {
+  pprof::ProfileIndex index(p);
+  for (const auto& s : p.samples) {
+    std::vector<std::string> names;
+    for (uint64_t id : s.location_ids) {
+      const pprof::Location* loc = index.location(id);
+      if (!loc) continue;
+      for (const auto& line : loc->lines) {
+        const pprof::Function* fn = index.function(line.function_id);
+        names.push_back(fn ? fn->name : "?");
+      }
+    }
+    if (!names.empty() && names[0].rfind(leaf_prefix, 0) == 0) return names;
+  }
+  return {};
+}
+
+pprof::Profile RecordOne(const Capture& c, std::vector<uint64_t> fp_frames) {
+  ProcfsSource source;
+  BinaryRegistry binaries;
+  Recorder recorder(RecorderOptions{}, &source, &binaries);
+  EXPECT_TRUE(recorder.Attach(getpid(), false).ok());
+  SampleRecordBuilder b;
+  b.head().tgid = static_cast<uint32_t>(getpid());
+  b.head().tid = static_cast<uint32_t>(getpid());
+  auto start = source.StartTicks(getpid());
+  EXPECT_TRUE(start.ok());
+  b.head().start_ns = (start.ok() ? *start : 0) * (1000000000ull / ClockTicksPerSecond());
+  b.User(std::move(fp_frames));
+  std::vector<uint8_t> payload(sizeof(c.head) + c.bytes.size());
+  std::memcpy(payload.data(), &c.head, sizeof(c.head));
+  std::memcpy(payload.data() + sizeof(c.head), c.bytes.data(), c.bytes.size());
+  b.Section(GOLENS_SECTION_NATIVE_STACK, 0, payload);
+  recorder.OnRecord(b.bytes());
+  EXPECT_EQ(recorder.stats().native_unwound, 1u);
+  auto interval = recorder.TakeInterval(WallClockNanos());
+  return BuildCpuProfile(*interval, CpuProfileOptions{});
+}
+
+TEST(NativeRecorder, SnapshotSectionBecomesTheWholeStack) {
+  Capture c;
+  Level1(&c, GOLENS_NATIVE_MAX_STACK_BYTES);
+  // The frame-pointer walk BPF made would stop at once in code without them.
+  pprof::Profile p = RecordOne(c, {c.head.ip});
+  auto names = ProfileStack(p, "golens::profiler::(anonymous namespace)::TakeSnapshot");
+  ASSERT_FALSE(names.empty()) << "no sample in TakeSnapshot";
+  std::string all = Join(names);
+  EXPECT_NE(all.find("Level3"), std::string::npos) << all;
+  EXPECT_NE(all.find("Level1"), std::string::npos) << all;
+  EXPECT_EQ(all.find("[unwind cut"), std::string::npos) << all;
+}
+
+TEST(NativeRecorder, CutStackEndsInAFrameThatSaysWhy) {
+  Capture c;
+  Level1(&c, 64);
+  pprof::Profile p = RecordOne(c, {c.head.ip});
+  auto names = ProfileStack(p, "golens::profiler::(anonymous namespace)::TakeSnapshot");
+  ASSERT_FALSE(names.empty());
+  EXPECT_EQ(names.back(), "[unwind cut: stack not copied]") << Join(names);
 }
 
 // ---- detached debug symbols ------------------------------------------------
