@@ -330,7 +330,15 @@ void Recorder::OnSample(std::span<const uint8_t> record) {
   NativeCut native_cut = NativeCut::kNone;
   const SampleSection* native = view.section(GOLENS_SECTION_NATIVE_STACK);
   const bool unwound = native && UnwindNativeLocked(*process, view, *native, user, &native_cut);
-  if (!unwound) RestoreLeafCallerLocked(*process, h, user);
+  // The leaf fix-up is for a Go leaf under a frame-pointer walk: every
+  // stack but one whose leaf the CFI unwinder started from.
+  bool native_leaf = false;
+  if (unwound) {
+    golens_native_stack snapshot_head;
+    std::memcpy(&snapshot_head, native->payload.data(), sizeof(snapshot_head));  // decoded: long enough
+    native_leaf = (snapshot_head.flags & GOLENS_NATIVE_FROM_PC) != 0;
+  }
+  if (!native_leaf) RestoreLeafCallerLocked(*process, h, user);
 
   StackKey key;
   key.user_truncated = unwound ? native_cut == NativeCut::kDepth : h.user_frames >= options_.max_frames;
