@@ -378,8 +378,9 @@ void NativeUnwinder::Impl::ContinueInGo(NativeStack& out, uint64_t ip, uint64_t 
       return;
     }
     // BP is callee-saved, so C hands back the goroutine's frame pointer:
-    // asmcgocall's own frame when the assembler gave it one (BP == SP, Go
-    // 1.26), else its caller's, with asmcgocall's return address at SP.
+    // asmcgocall's own frame, which the assembler gives it (BP == SP; seen
+    // in Go 1.21, 1.23 and 1.26 binaries), else its caller's, with
+    // asmcgocall's return address at SP.
     if (go_ret) out.frames.push_back(go_ret);
     WalkGoFrames(out, *bp, m, max_frames, /*window_only=*/true);
     return;
@@ -432,7 +433,8 @@ NativeStack NativeUnwinder::Unwind(const NativeSnapshot& snapshot, std::span<con
   uint64_t ip = h.ip, sp = h.sp, bp = h.bp;
   if ((h.flags & GOLENS_NATIVE_FROM_FP_WALK) && !code.Find(ip) && bp == sp - 8) {
     // Not code: a frame that saved BP right above itself (an assembler
-    // prologue under a hand-made frame, crosscall2 from Go 1.26 on). The
+    // prologue under a hand-made frame: crosscall2 after Go 1.21, seen in
+    // 1.23 and 1.26 binaries). The
     // "return address" read was the next frame's saved BP, the C caller's;
     // the real return address is the next word, the first one copied.
     uint64_t word = 0;
