@@ -4,9 +4,13 @@
 #include <libunwind.h>
 
 #include <algorithm>
+#include <csetjmp>
+#include <csignal>
 #include <cstring>
+#include <mutex>
 #include <optional>
 
+#include "profiler/cfi_check.h"
 #include "symbolizer/symbolizer.h"
 
 // Not in libunwind's public headers, but exported (perf declares it the
@@ -73,6 +77,37 @@ GoCodeInfo ReadGoCodeInfo(const symbolizer::Binary& binary) {
 
 bool In(uint64_t v, uint64_t start, uint64_t end) { return v >= start && v < end; }
 
+// libunwind 1.6 trusts what it reads in places: hostile stack contents
+// (found by fuzz_native_unwind.cc with real libc CFI) make it index its own
+// arrays with garbage and fault. A fault inside an unwind step is turned
+// into a cut stack: the drain thread must never die of a sample. Faults
+// anywhere else go to the handler that was there before (the default:
+// the process dies with a core, as before).
+thread_local sigjmp_buf* t_fault_guard = nullptr;
+struct sigaction g_previous_segv, g_previous_bus;
+
+void OnFault(int sig, siginfo_t*, void*) {
+  if (sigjmp_buf* guard = t_fault_guard) {
+    t_fault_guard = nullptr;
+    siglongjmp(*guard, sig);
+  }
+  // Not ours: put the previous handler back; the faulting instruction runs
+  // again and gets it.
+  sigaction(sig, sig == SIGSEGV ? &g_previous_segv : &g_previous_bus, nullptr);
+}
+
+void InstallFaultGuard() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction action {};
+    action.sa_sigaction = OnFault;
+    action.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGSEGV, &action, &g_previous_segv);
+    sigaction(SIGBUS, &action, &g_previous_bus);
+  });
+}
+
 }  // namespace
 
 std::string_view NativeCutName(NativeCut cut) {
@@ -84,6 +119,7 @@ std::string_view NativeCutName(NativeCut cut) {
     case NativeCut::kGoWindowShort: return "[unwind cut: goroutine stack not copied]";
     case NativeCut::kDepth: return "[unwind cut: too deep]";
     case NativeCut::kBadSnapshot: return "[unwind cut: inconsistent snapshot]";
+    case NativeCut::kUnwinderFault: return "[unwind cut: unwinder fault]";
   }
   return "[unwind cut]";
 }
@@ -218,6 +254,12 @@ struct NativeUnwinder::Impl {
     std::memcpy(&fde_count, hdr->bytes.data() + 4 + ptr_size, count_size);
     const size_t table_offset = 4 + ptr_size + count_size;
     if (fde_count == 0 || fde_count > (hdr->bytes.size() - table_offset) / 8) return Miss();
+    // libunwind trusts register numbers in CFA programs: a corrupt table
+    // must never reach it (profiler/cfi_check.h).
+    auto frames = binary.Section(".eh_frame");
+    if (!frames) return Miss();
+    if (CheckCfi({hdr->vaddr, hdr->bytes, frames->vaddr, frames->bytes}, ip - *bias) != CfiVerdict::kSafe)
+      return Miss();
     AddImage(*bias, &binary);
 
     unw_dyn_info_t di;
@@ -285,6 +327,7 @@ unw_accessors_t kAccessors = {FindProcInfo, PutUnwindInfo, GetDynInfoListAddr, A
 }  // namespace
 
 NativeUnwinder::NativeUnwinder() : impl_(std::make_unique<Impl>()) {
+  InstallFaultGuard();
   impl_->as = unw_create_addr_space(&kAccessors, 0);
   // One address space serves every process: its cache (decoded CFI by
   // address) is flushed whenever the code being unwound changes (another
@@ -471,7 +514,25 @@ NativeStack NativeUnwinder::Unwind(const NativeSnapshot& snapshot, std::span<con
   }
 
   unw_cursor_t cursor;
-  if (unw_init_remote(&cursor, s.as, &s) < 0) {
+  sigjmp_buf guard;
+  if (sigsetjmp(guard, 1) != 0) {
+    // A fault inside libunwind: keep the frames found so far, and start over
+    // with a fresh address space (its cache and locks may be inconsistent).
+    t_fault_guard = nullptr;
+    unw_destroy_addr_space(s.as);
+    s.as = unw_create_addr_space(&kAccessors, 0);
+    if (s.as) unw_set_caching_policy(s.as, UNW_CACHE_GLOBAL);
+    s.cache_key = 0;
+    if (out.frames.empty()) out.frames.push_back(ip);
+    out.cut = NativeCut::kUnwinderFault;
+    s.snap = nullptr;
+    s.code = nullptr;
+    return out;
+  }
+  t_fault_guard = &guard;
+  const int init = unw_init_remote(&cursor, s.as, &s);
+  t_fault_guard = nullptr;
+  if (init < 0) {
     out.frames.push_back(ip);
     out.cut = NativeCut::kNoUnwindInfo;
     return out;
@@ -485,7 +546,9 @@ NativeStack NativeUnwinder::Unwind(const NativeSnapshot& snapshot, std::span<con
     }
     s.missing_info = false;
     s.stack_miss = false;
+    t_fault_guard = &guard;
     int r = unw_step(&cursor);
+    t_fault_guard = nullptr;
     if (s.missing_info) {  // libunwind guessed this step (frame pointers, heuristics): not ours to keep
       out.cut = NativeCut::kNoUnwindInfo;
       break;
@@ -521,5 +584,6 @@ NativeStack NativeUnwinder::Unwind(const NativeSnapshot& snapshot, std::span<con
 }
 
 }  // namespace golens::profiler
+
 
 

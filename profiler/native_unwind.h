@@ -50,6 +50,7 @@ enum class NativeCut : uint8_t {
   kGoWindowShort,  // the goroutine's frames go on past the copied window
   kDepth,          // more frames than the limit
   kBadSnapshot,    // the snapshot contradicts the frame-pointer walk
+  kUnwinderFault,  // libunwind faulted on what it read (hostile memory); caught
 };
 std::string_view NativeCutName(NativeCut cut);  // "[unwind cut: no unwind info]"...
 
