@@ -1,12 +1,11 @@
 // A check of the CFI (call frame information) libunwind is about to run for
-// one address. libunwind 1.6 trusts some register numbers in CFA programs
-// (DW_CFA_register's second operand, the 6-bit DW_CFA_offset/restore
-// operands) and indexes arrays with them: a corrupt .eh_frame makes it read
-// far outside its own stack (found by fuzz_native_unwind.cc). So golens
-// finds the FDE itself through .eh_frame_hdr and walks its CIE's and its
-// own instructions first: every opcode known, every operand inside the
-// program, every register one x86-64 unwinding has (DWARF 0-16). Anything
-// else is "no unwind info", and the stack is cut there.
+// one address. libunwind 1.6 was not written for hostile input (the fuzzer
+// made it fault on made-up stack contents, see native_unwind.cc), so golens
+// does not hand it unwind tables it has not looked at: it finds the FDE for
+// the address itself through .eh_frame_hdr and walks its CIE's and its own
+// CFA programs first: every opcode known, every operand inside the program,
+// every register one x86-64 unwinding has (DWARF 0-16), remember/restore
+// balanced. Anything else is "no unwind info", and the stack is cut there.
 #pragma once
 
 #include <cstdint>
