@@ -6,7 +6,8 @@ JOBS ?= $(shell nproc)
 DEBIAN_PACKAGES := clang llvm lld bpftool libbpf-dev libelf-dev zlib1g-dev \
   protobuf-compiler libprotobuf-dev libunwind-dev libzstd-dev libgtest-dev libgmock-dev \
   libbenchmark-dev libcapstone-dev libcpp-httplib-dev nlohmann-json3-dev libcli11-dev libsqlite3-dev \
-  libclang-rt-14-dev prometheus pkg-config ninja-build cmake binutils chromium curl util-linux
+  libclang-rt-14-dev prometheus pkg-config ninja-build cmake binutils chromium curl util-linux \
+  libc6-dbg linux-perf
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 .PHONY: all deps build test integration demo clean bench

@@ -10,6 +10,10 @@ echo "== overhead: target throughput under golens vs runtime/pprof"
 "$ROOT/bench/overhead/bpf_cost.sh" "$BUILD_DIR" 99
 echo "== recording core: drain path and snapshots (Google Benchmark)"
 "$BUILD_DIR/bench/overhead/sample_pipeline_bench" --benchmark_min_time=0.3
+echo "== native stacks: unwind cost, BPF copy cost, cgo program overhead beside frame pointers"
+"$BUILD_DIR/bench/native/native_unwind_bench" --benchmark_min_time=0.3
+"$ROOT/bench/native/bpf_cost.sh" "$BUILD_DIR" 99
+"$ROOT/bench/native/run.sh" "$BUILD_DIR"
 echo "== long run, bounded memory: 11 simulated minutes, 200 short-lived processes (~3 s)"
 "$BUILD_DIR/bench/longrun/longrun_sim"
 if [ "${GOLENS_BENCH_LONGRUN:-0}" = 1 ]; then

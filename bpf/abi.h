@@ -21,8 +21,10 @@
 #define GOLENS_MAX_FRAMES 127
 
 /* The largest record BPF writes (a sample with full stacks and every
- * optional section). A power of two: BPF masks offsets with it - 1. */
-#define GOLENS_MAX_RECORD_BYTES 16384
+ * optional section, a native stack snapshot included). A power of two: BPF
+ * masks offsets with it - 1. Only the used bytes travel. 32 KiB is the most
+ * a per-CPU map value (the scratch buffer) may hold (PCPU_MIN_UNIT_SIZE). */
+#define GOLENS_MAX_RECORD_BYTES 32768
 
 /* ---- Per-process state: map "targets", key = tgid (__u32). ----------------
  * Presence in the map makes a process a target. User space fills the Go
@@ -39,6 +41,7 @@ enum golens_proc_flags {
   GOLENS_PROC_SWISS_MAPS = 1u << 6,      /* Go maps are Swiss tables (Go >= 1.24 by default) */
   GOLENS_PROC_SPANS = 1u << 7,           /* HTTP handler probes are on: samples carry spans */
   GOLENS_PROC_MAPS = 1u << 8,            /* map_pcs table map_table is filled: samples in map code carry map stats */
+  GOLENS_PROC_NATIVE = 1u << 9,          /* native stacks: snapshot samples outside Go code (map "native_procs") */
   GOLENS_PROC_MAPS_DEEP = 1u << 10,      /* --maps deep: the lookup probes of this program report */
 };
 
@@ -101,7 +104,7 @@ enum golens_section_kind {
   GOLENS_SECTION_LABELS = 1, /* the user goroutine's pprof labels, copied at sample time */
   GOLENS_SECTION_SPAN = 2,   /* the HTTP request the goroutine serves: a struct golens_span */
   GOLENS_SECTION_MAP = 3,    /* the header of the Go map being operated on: a struct golens_map_stats */
-  /* next: native stack snapshot */
+  GOLENS_SECTION_NATIVE_STACK = 4, /* registers + the top of the user stack: a golens_native_stack */
   GOLENS_SECTION_COUNT = 16,
 };
 
@@ -217,6 +220,45 @@ struct golens_map_probe {
   __u16 probes;    /* slots compared (bucket maps), groups examined (Swiss) */
   __u16 flags;     /* golens_map_probe_flags */
   __u16 key_size;
+  __u32 reserved;
+};
+
+/* ---- Native stacks (C, C++, cgo, libc without frame pointers).
+ * Map "native_procs", key = tgid: where Go code is in the process, so BPF
+ * knows when a PC is not Go code. Filled by user space for GOLENS_PROC_NATIVE
+ * targets (profiler/native_target.*). */
+struct golens_native_proc {
+  __u64 go_text_start; /* runtime address range of Go code; start == end: no Go code */
+  __u64 go_text_end;
+  __u32 g_stack;       /* offsetof(runtime.g, stack): lo, then hi (0 when not Go) */
+  __u32 g_sched_sp;    /* offsetof(runtime.g, sched.sp) */
+};
+
+/* Bytes of the user stack a sample may copy (record --native-stack-bytes
+ * is clamped to this), and of the goroutine stack window copied beside it. */
+#define GOLENS_NATIVE_MAX_STACK_BYTES 16384
+#define GOLENS_NATIVE_GO_WINDOW_BYTES 4096
+
+enum golens_native_flags {
+  GOLENS_NATIVE_FROM_PC = 1u << 0,       /* the sampled PC is not Go code: registers are the sampled ones */
+  GOLENS_NATIVE_FROM_FP_WALK = 1u << 1,  /* Go code called from C: the frame-pointer walk reached a return
+                                          * address outside Go code; ip/sp/bp are that frame's */
+  GOLENS_NATIVE_STACK_SHORT = 1u << 2,   /* the copy stopped at unreadable memory before stack_bytes wanted */
+  GOLENS_NATIVE_HAS_GOROUTINE = 1u << 3, /* curg, go_stack_hi and the goroutine window are set */
+};
+
+/* GOLENS_SECTION_NATIVE_STACK payload: this head, then stack_bytes bytes of
+ * user memory from sp, then go_window_bytes bytes from go_window. */
+struct golens_native_stack {
+  __u64 ip, sp, bp, bx, r12, r13, r14, r15; /* where native unwinding starts (only ip/sp/bp with FROM_FP_WALK) */
+  __u64 curg;          /* the user goroutine (g.m.curg on the system stack), 0 when none */
+  __u64 go_stack_hi;   /* curg.stack.hi */
+  __u64 go_sched_sp;   /* curg.sched.sp: where it left its stack for C (meaningful on the system stack) */
+  __u64 go_window;     /* start of the copied goroutine stack window */
+  __u32 stack_bytes;
+  __u32 go_window_bytes;
+  __u16 go_frames;     /* FROM_FP_WALK: user frames (leaf first) that precede the native part */
+  __u16 flags;         /* golens_native_flags */
   __u32 reserved;
 };
 
@@ -345,6 +387,10 @@ enum golens_metric {
   GOLENS_METRIC_MAP_PROBE,           /* deep mode: probed lookups reported */
   GOLENS_METRIC_MAP_PROBE_ERROR,     /* deep mode: the lookup's map or type could not be read */
   GOLENS_METRIC_MAP_PROBE_LOST,      /* deep mode: records lost (ring buffer full) */
+  GOLENS_METRIC_NATIVE_SNAPSHOT,     /* samples that carry a native stack snapshot */
+  GOLENS_METRIC_NATIVE_FROM_FP_WALK, /* of those, Go code called from C (found by the frame-pointer walk) */
+  GOLENS_METRIC_NATIVE_STACK_SHORT,  /* snapshots that met unreadable memory before the bytes wanted (mostly: the stack's end) */
+  GOLENS_METRIC_NATIVE_NO_ROOM,      /* no room left in the record for a snapshot */
   GOLENS_METRIC_COUNT,
 };
 

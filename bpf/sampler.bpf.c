@@ -177,6 +177,8 @@ static __always_inline __u64 wakeup_flags(void) {
                                                                         : BPF_RB_NO_WAKEUP;
 }
 
+#include "bpf/native_stack.bpf.h"
+
 /* ---- pprof labels ------------------------------------------------------ */
 
 /* Labels go after the stacks; a label needs at most this much room. */
@@ -1004,6 +1006,48 @@ int golens_map_probe(struct pt_regs *ctx) {
   return 0;
 }
 
+/* The sampler's later stages (tail calls; see golens_sample_cpu) and what
+ * it hands them: the record so far is in the per-CPU scratch buffer. */
+#define STAGE_MAPS 0
+#define STAGE_NATIVE 1
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+  __uint(max_entries, 2);
+  __type(key, __u32);
+  __type(value, __u32);
+} sample_stages SEC(".maps");
+
+struct sample_pending {
+  __u32 tgid;
+  __u32 offset; /* the record's end so far */
+  __u64 g;
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct sample_pending);
+} sample_pending SEC(".maps");
+
+/* Writes the sample record (the first `offset` bytes of the scratch buffer)
+ * to the ring buffer. */
+static __always_inline int output_sample(struct scratch *buffer, __u32 offset) {
+  /* The barrier keeps clang from folding this check away: the verifier
+   * needs it to bound the copy. */
+  asm volatile("" : "+r"(offset));
+  if (offset > GOLENS_MAX_RECORD_BYTES) return 0;
+  struct golens_sample *s = (struct golens_sample *)buffer->data;
+  s->header.size = offset;
+  if (bpf_ringbuf_output(&samples, buffer->data, offset, wakeup_flags()) != 0) {
+    count(GOLENS_METRIC_RINGBUF_FULL);
+    return 0;
+  }
+  count(GOLENS_METRIC_SAMPLES);
+  return 0;
+}
+
 SEC("perf_event")
 int golens_sample_cpu(struct bpf_perf_event_data *ctx) {
   struct task_struct *task = bpf_get_current_task_btf();
@@ -1091,26 +1135,73 @@ int golens_sample_cpu(struct bpf_perf_event_data *ctx) {
     }
   }
 
+  __u64 g = 0;
   if (collect_goid && (proc->flags & GOLENS_PROC_GO)) {
-    __u64 g = read_goroutine(proc, task, user_regs, user_mode, s);
+    g = read_goroutine(proc, task, user_regs, user_mode, s);
     if (g != 0 && collect_labels) offset = append_labels(proc, g, offset, buffer, s);
     if (collect_spans && (s->flags & GOLENS_SAMPLE_GOID_VALID) && (proc->flags & GOLENS_PROC_SPANS)) {
       offset = append_span(tgid, s->goid, offset, buffer, s);
     }
-    if (collect_maps && (proc->flags & GOLENS_PROC_MAPS)) offset = append_map_stats(proc, user_regs, offset, buffer, s);
+  }
+  /* Map statistics and the native snapshot are programs of their own
+   * (golens_sample_maps, golens_sample_native), reached by tail calls, so
+   * each is verified on its own: in one program, labels, spans, map headers
+   * and stack snapshots together pass the verifier's 1M-instruction limit.
+   * The last one writes the record out. */
+  bool want_maps = collect_maps && collect_goid && (proc->flags & GOLENS_PROC_GO) && (proc->flags & GOLENS_PROC_MAPS);
+  bool want_native = native_stack_bytes != 0 && (proc->flags & GOLENS_PROC_NATIVE);
+  if (want_maps || want_native) {
+    struct sample_pending *pending = bpf_map_lookup_elem(&sample_pending, &zero);
+    if (pending) {
+      pending->tgid = tgid;
+      pending->offset = offset;
+      pending->g = g;
+      bpf_tail_call(ctx, &sample_stages, want_maps ? STAGE_MAPS : STAGE_NATIVE);
+    }
+    /* No tail call (a slot is empty): the sample goes without them. */
   }
 
-  /* The barrier keeps clang from folding this check away: the verifier
-   * needs it to bound the copy. */
+  return output_sample(buffer, offset);
+}
+
+SEC("perf_event")
+int golens_sample_maps(struct bpf_perf_event_data *ctx) {
+  __u32 zero = 0;
+  struct scratch *buffer = bpf_map_lookup_elem(&scratch_buffer, &zero);
+  struct sample_pending *pending = bpf_map_lookup_elem(&sample_pending, &zero);
+  if (!buffer || !pending) return 0;
+  __u32 tgid = pending->tgid;
+  __u32 offset = pending->offset;
   asm volatile("" : "+r"(offset));
   if (offset > GOLENS_MAX_RECORD_BYTES) return 0;
-  s->header.size = offset;
-  if (bpf_ringbuf_output(&samples, buffer->data, offset, wakeup_flags()) != 0) {
-    count(GOLENS_METRIC_RINGBUF_FULL);
-    return 0;
+  struct golens_proc_info *proc = bpf_map_lookup_elem(&targets, &tgid);
+  if (proc) {
+    struct pt_regs *user_regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+    offset = append_map_stats(proc, user_regs, offset, buffer, (struct golens_sample *)buffer->data);
+    if (native_stack_bytes != 0 && (proc->flags & GOLENS_PROC_NATIVE)) {
+      pending->offset = offset;
+      bpf_tail_call(ctx, &sample_stages, STAGE_NATIVE);
+    }
   }
-  count(GOLENS_METRIC_SAMPLES);
-  return 0;
+  return output_sample(buffer, offset);
+}
+
+SEC("perf_event")
+int golens_sample_native(struct bpf_perf_event_data *ctx) {
+  __u32 zero = 0;
+  struct scratch *buffer = bpf_map_lookup_elem(&scratch_buffer, &zero);
+  struct sample_pending *pending = bpf_map_lookup_elem(&sample_pending, &zero);
+  if (!buffer || !pending) return 0;
+  __u32 tgid = pending->tgid;
+  __u32 offset = pending->offset;
+  asm volatile("" : "+r"(offset));
+  if (offset > GOLENS_MAX_RECORD_BYTES) return 0;
+  struct golens_proc_info *proc = bpf_map_lookup_elem(&targets, &tgid);
+  if (proc) {
+    struct pt_regs *user_regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+    offset = append_native(tgid, proc, user_regs, pending->g, offset, buffer, (struct golens_sample *)buffer->data);
+  }
+  return output_sample(buffer, offset);
 }
 
 static __always_inline struct golens_proc_event *reserve_event(__u32 kind, __u32 tgid, __u64 start_ns) {
@@ -1153,6 +1244,12 @@ int BPF_PROG(golens_on_fork, struct task_struct *parent, struct task_struct *chi
     return 0;
   }
   count(GOLENS_METRIC_FORK_FOLLOWED);
+  /* Same program, same addresses until it execs. */
+  struct golens_native_proc *native = bpf_map_lookup_elem(&native_procs, &parent_tgid);
+  if (native) {
+    struct golens_native_proc copy = *native;
+    bpf_map_update_elem(&native_procs, &child_tgid, &copy, BPF_ANY);
+  }
   struct golens_proc_event *e =
       reserve_event(GOLENS_PROC_EVENT_FORK, child_tgid, BPF_CORE_READ(child, start_boottime));
   if (!e) return 0;
@@ -1185,6 +1282,8 @@ int BPF_PROG(golens_on_exec, struct task_struct *p, pid_t old_pid, struct linux_
   } else {
     proc->flags &= ~(__u32)(GOLENS_PROC_GO | GOLENS_PROC_REGABI);
   }
+  /* The old program's Go text range means nothing now. */
+  bpf_map_delete_elem(&native_procs, &tgid);
   count(GOLENS_METRIC_EXEC_SEEN);
   struct golens_proc_event *e = reserve_event(GOLENS_PROC_EVENT_EXEC, tgid, process_start_ns(p));
   if (!e) return 0;
@@ -1204,6 +1303,7 @@ int BPF_PROG(golens_on_exit, struct task_struct *p) {
   if (tgid == 0) return 0;
   if (!bpf_map_lookup_elem(&targets, &tgid)) return 0;
   bpf_map_delete_elem(&targets, &tgid);
+  bpf_map_delete_elem(&native_procs, &tgid);
   count(GOLENS_METRIC_EXIT_SEEN);
   struct golens_proc_event *e = reserve_event(GOLENS_PROC_EVENT_EXIT, tgid, process_start_ns(p));
   if (e) bpf_ringbuf_submit(e, 0);

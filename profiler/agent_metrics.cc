@@ -49,6 +49,10 @@ std::string BpfCounterId(int metric) {
     case GOLENS_METRIC_MAP_PROBE: return "map_probe";
     case GOLENS_METRIC_MAP_PROBE_ERROR: return "map_probe_error";
     case GOLENS_METRIC_MAP_PROBE_LOST: return "map_probe_lost";
+    case GOLENS_METRIC_NATIVE_SNAPSHOT: return "native_snapshot";
+    case GOLENS_METRIC_NATIVE_FROM_FP_WALK: return "native_from_fp_walk";
+    case GOLENS_METRIC_NATIVE_STACK_SHORT: return "native_stack_short";
+    case GOLENS_METRIC_NATIVE_NO_ROOM: return "native_no_room";
     default: return "metric_" + std::to_string(metric);
   }
 }

@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -52,9 +53,10 @@ int LibbpfPrint(enum libbpf_print_level level, const char* format, va_list args)
 // samples with every CPU busy in a target, at a typical record size (a Go
 // stack of ~40 frames): the reader drains every 50 ms and is woken at a
 // quarter full, so this leaves ample headroom.
-size_t RingbufSize(size_t cpus, int hz) {
-  constexpr size_t kTypicalRecord = sizeof(golens_sample) + 48 * 8;
-  size_t want = cpus * static_cast<size_t>(hz) * kTypicalRecord / 2;
+size_t RingbufSize(size_t cpus, int hz, uint32_t native_stack_bytes) {
+  // A native snapshot rarely fills what it may copy (the stack above sp ends).
+  const size_t typical = sizeof(golens_sample) + 48 * 8 + native_stack_bytes / 2;
+  size_t want = cpus * static_cast<size_t>(hz) * typical / 2;
   size_t size = 1u << 20;
   while (size < want && size < (64u << 20)) size <<= 1;
   return size;
@@ -138,6 +140,10 @@ const char* MetricName(int metric) {
     case GOLENS_METRIC_MAP_PROBE: return "probed map lookups";
     case GOLENS_METRIC_MAP_PROBE_ERROR: return "probed map lookups not readable";
     case GOLENS_METRIC_MAP_PROBE_LOST: return "probed map lookups lost (ring buffer full)";
+    case GOLENS_METRIC_NATIVE_SNAPSHOT: return "native stack snapshots";
+    case GOLENS_METRIC_NATIVE_FROM_FP_WALK: return "native snapshots of Go code called from C";
+    case GOLENS_METRIC_NATIVE_STACK_SHORT: return "native snapshots shorter than wanted (the stack ended)";
+    case GOLENS_METRIC_NATIVE_NO_ROOM: return "native snapshots without room in the record";
   }
   return "?";
 }
@@ -213,7 +219,8 @@ Result<std::unique_ptr<BpfSampler>> BpfSampler::Create(const SamplerOptions& opt
   skel->rodata->collect_maps = options.maps;
   skel->rodata->pidns_inum = options.pid_namespace_inode;
   skel->rodata->report_all_execs = options.report_all_execs;
-  size_t ring_bytes = options.ringbuf_bytes ? options.ringbuf_bytes : RingbufSize(cpus.size(), options.hz);
+  skel->rodata->native_stack_bytes = std::min<uint32_t>(options.native_stack_bytes, GOLENS_NATIVE_MAX_STACK_BYTES);
+  size_t ring_bytes = options.ringbuf_bytes ? options.ringbuf_bytes : RingbufSize(cpus.size(), options.hz, options.native_stack_bytes);
   // Wake the reader at a quarter full; otherwise it drains on its poll interval.
   skel->rodata->wakeup_bytes = ring_bytes / 4;
   if (int err = bpf_map__set_max_entries(skel->maps.samples, static_cast<__u32>(ring_bytes))) {
@@ -225,7 +232,18 @@ Result<std::unique_ptr<BpfSampler>> BpfSampler::Create(const SamplerOptions& opt
   bpf_program__set_autoattach(skel->progs.golens_http_enter, false);
   bpf_program__set_autoattach(skel->progs.golens_http_return, false);
   bpf_program__set_autoattach(skel->progs.golens_map_probe, false);
+  // The sampler's later stages: tail calls, never attached (bpf/sampler.bpf.c).
+  bpf_program__set_autoattach(skel->progs.golens_sample_maps, false);
+  bpf_program__set_autoattach(skel->progs.golens_sample_native, false);
   if (int err = golens_sampler__load(skel)) return LoadError("load", err);
+  const std::pair<__u32, bpf_program*> stages[] = {{0, skel->progs.golens_sample_maps},
+                                                   {1, skel->progs.golens_sample_native}};
+  for (const auto& [slot, prog] : stages) {
+    int prog_fd = bpf_program__fd(prog);
+    if (bpf_map_update_elem(bpf_map__fd(skel->maps.sample_stages), &slot, &prog_fd, BPF_ANY) != 0) {
+      return LoadError(std::string("install ") + bpf_program__name(prog), errno);
+    }
+  }
 
   sampler->ringbuf_.reset(
       ring_buffer__new(bpf_map__fd(skel->maps.samples), &BpfSampler::OnRecord, sampler.get(), nullptr));
@@ -246,6 +264,15 @@ Result<void> BpfSampler::SetTarget(pid_t tgid, const golens_proc_info& info) {
 void BpfSampler::RemoveTarget(pid_t tgid) {
   __u32 key = static_cast<__u32>(tgid);
   bpf_map_delete_elem(bpf_map__fd(skel_->maps.targets), &key);
+  bpf_map_delete_elem(bpf_map__fd(skel_->maps.native_procs), &key);
+}
+
+Result<void> BpfSampler::SetNativeProc(pid_t tgid, const golens_native_proc& proc) {
+  __u32 key = static_cast<__u32>(tgid);
+  if (bpf_map_update_elem(bpf_map__fd(skel_->maps.native_procs), &key, &proc, BPF_ANY) != 0) {
+    return ErrnoError("add target " + std::to_string(tgid) + " to the native BPF map");
+  }
+  return Ok();
 }
 
 Result<void> BpfSampler::SetMapTable(uint32_t id, const golens_map_pcs& table) {

@@ -41,6 +41,8 @@ struct SamplerOptions {
   uint32_t pid_namespace_inode = 0;
   // Report execs of non-targets too (GOLENS_PROC_EVENT_EXEC_UNTRACKED).
   bool report_all_execs = false;
+  // User stack bytes a native stack snapshot copies (0 = no snapshots).
+  uint32_t native_stack_bytes = 0;
 };
 
 // The inode of golens's own PID namespace, or 0 in the initial namespace.
@@ -64,6 +66,8 @@ class BpfSampler {
   // Makes `tgid` a target (or updates its state).
   Result<void> SetTarget(pid_t tgid, const golens_proc_info& info);
   void RemoveTarget(pid_t tgid);
+  // Where Go code is in `tgid` (native stack snapshots; bpf/abi.h).
+  Result<void> SetNativeProc(pid_t tgid, const golens_native_proc& proc);
   // The map entry as BPF sees it now (PENDING_EXEC is cleared by BPF at exec).
   Result<golens_proc_info> GetTarget(pid_t tgid) const;
 

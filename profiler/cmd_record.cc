@@ -1,6 +1,7 @@
 // golens record (--pid PID [--pid PID ...] [--children] | -- CMD [ARGS...] [--no-children])
 //               [--duration D] [--hz 99] [-o cpu.pb.gz] [--svg flame.svg]
 //               [--per-goroutine] [--no-kernel] [--no-labels] [--spans [--spans-out F]]
+//               [--no-native] [--native-stack-bytes 16384]
 //
 // The command layer over profiler::Session: flags, signals, the launched
 // command, output files, messages and the exit status. Launch mode behaves
@@ -62,6 +63,8 @@ struct RecordFlags {
   MapsFlags maps;
   bool children = false;
   bool no_children = false;
+  bool no_native = false;
+  int64_t native_stack_bytes = profiler::kDefaultNativeStackBytes;
 };
 
 // A usage error (exit 2) with the message as it stands.
@@ -151,6 +154,9 @@ Result<void> ValidateFlags(const RecordFlags& f) {
   if (f.children && !f.command.empty()) return Usage("--children is for --pid; -- CMD follows children unless --no-children");
   if (f.no_children && f.command.empty()) return Usage("--no-children is for -- CMD; --pid follows children only with --children");
   if (!f.spans_out.empty() && !f.spans) return Usage("--spans-out needs --spans");
+  if (f.native_stack_bytes < 512 || f.native_stack_bytes > GOLENS_NATIVE_MAX_STACK_BYTES) {
+    return Usage("--native-stack-bytes must be between 512 and " + std::to_string(GOLENS_NATIVE_MAX_STACK_BYTES));
+  }
   if (!f.command.empty() && (f.output == "-" || f.svg == "-" || f.spans_out == "-")) {
     return Usage("-o - / --svg - would mix the profile into the command's stdout; name a file");
   }
@@ -192,6 +198,8 @@ Result<Outcome> Record(const RecordFlags& flags) {
   options.spans = flags.spans;
   options.attributes.spans = flags.spans;
   GOLENS_TRY_VOID(ApplyMapsFlags(flags.maps, &options.maps));
+  options.native.enabled = !flags.no_native;
+  options.native.stack_bytes = static_cast<uint32_t>(flags.native_stack_bytes);
   // Debugging knob (and how the tests provoke drops): ring buffer size in
   // bytes, a power of two multiple of the page size.
   if (const char* bytes = std::getenv("GOLENS_RINGBUF_BYTES")) {
@@ -313,6 +321,10 @@ Result<Outcome> Record(const RecordFlags& flags) {
                      << " leaf callers restored, " << r.stacks_cut << " stacks cut, " << r.maps_reads
                      << " maps reads; frame cache " << stats.frames.hits << " hits / " << stats.frames.misses
                      << " misses";
+  if (r.native_unwound || r.native_malformed) {
+    GOLENS_LOG(kDebug) << "native stacks: " << r.native_unwound << " unwound, " << r.native_cut
+                       << " cut before their root, " << r.native_malformed << " malformed snapshots";
+  }
   for (const auto& p : snapshot.processes) {
     GOLENS_LOG(kDebug) << "pid " << p.id.pid << " (" << p.exe_path << "): " << p.samples << " samples";
   }
@@ -409,6 +421,11 @@ void RegisterRecordCommand(CLI::App& app, int* exit_code) {
   AddMapsFlags(cmd, &flags->maps);
   cmd->add_flag("--no-labels", flags->no_labels,
                 "Leave out the goroutines' pprof labels (copied into every sample by default)");
+  cmd->add_flag("--no-native", flags->no_native,
+                "Frame pointers only: no snapshots of native (C, cgo, libc) stacks for CFI unwinding");
+  cmd->add_option("--native-stack-bytes", flags->native_stack_bytes,
+                  "User stack bytes copied per sample outside Go code, for native unwinding")
+      ->capture_default_str();
   cmd->add_option("command", flags->command, "Command to start and profile, after --");
   cmd->positionals_at_end(false);
   cmd->callback([flags, exit_code] {

@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "pprof/builder.h"
+#include "profiler/native_unwind.h"
 
 namespace golens::profiler {
 namespace {
@@ -153,6 +154,18 @@ class ProfileAssembler {
     return truncated_location_;
   }
 
+  // A root frame saying why native unwinding stopped: the stack above it is
+  // unknown, not absent.
+  uint64_t NativeCutLocation(uint8_t cut) {
+    uint64_t& id = native_cut_locations_[cut];
+    if (id == 0) {
+      std::string name(NativeCutName(static_cast<NativeCut>(cut)));
+      uint64_t fn = builder_.AddFunction(name, name, "", 0);
+      id = builder_.AddLocation(0, 0, {pprof::Line{fn, 0, 0}});
+    }
+    return id;
+  }
+
   void AddSamples() {
     const int64_t period = 1000000000LL / std::max(1, options_.hz);
     std::vector<uint64_t> ids;
@@ -168,6 +181,7 @@ class ProfileAssembler {
         if (it != user_locations_.end()) ids.push_back(it->second);
       }
       if (key.user_truncated) ids.push_back(TruncatedLocation());
+      if (key.native_cut) ids.push_back(NativeCutLocation(key.native_cut));
       if (ids.empty()) continue;  // unreachable in practice: BPF always records the user PC
       int64_t values[2] = {static_cast<int64_t>(count), static_cast<int64_t>(count) * period};
       const StackKey& stack = key;
@@ -204,6 +218,7 @@ class ProfileAssembler {
   std::unordered_map<uint64_t, uint64_t> kernel_locations_;
   std::unordered_map<std::pair<uint32_t, uint64_t>, FrameCache::Frames, PairHash> user_frames_;
   uint64_t truncated_location_ = 0;
+  std::unordered_map<uint8_t, uint64_t> native_cut_locations_;
 };
 
 }  // namespace

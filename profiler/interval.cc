@@ -27,7 +27,8 @@ size_t StackKeyHash::operator()(const StackKey& key) const {
   for (uint32_t m : key.user_mapping) Mix(h, m);
   Mix(h, 0x5eed);
   for (uint64_t pc : key.kernel) Mix(h, pc);
-  Mix(h, (key.user_truncated ? 1 : 0) | (key.kernel_truncated ? 2 : 0) | (key.kernel_mode ? 4 : 0));
+  Mix(h, (key.user_truncated ? 1 : 0) | (key.kernel_truncated ? 2 : 0) | (key.kernel_mode ? 4 : 0) |
+             (size_t{key.native_cut} << 3));
   return h;
 }
 

@@ -30,6 +30,7 @@ struct StackKey {
   bool user_truncated = false;    // the stack hit the kernel's depth limit
   bool kernel_truncated = false;
   bool kernel_mode = false;       // user[0] is a syscall resume address, not an executing PC
+  uint8_t native_cut = 0;         // NativeCut: why native unwinding ended the user stack early (0: it did not)
   bool operator==(const StackKey&) const = default;
 };
 

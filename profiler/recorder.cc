@@ -313,6 +313,58 @@ int Recorder::MapSiteFrameLocked(ProcessState& process, const std::vector<uint64
   return -1;
 }
 
+namespace {
+
+class MappingLookup final : public CodeLookup {
+ public:
+  MappingLookup(std::function<const MappingRecord*(uint64_t)> find, uint64_t key) : find_(std::move(find)), key_(key) {}
+  const MappingRecord* Find(uint64_t address) override { return find_(address); }
+  uint64_t CacheKey() const override { return key_; }
+
+ private:
+  std::function<const MappingRecord*(uint64_t)> find_;
+  uint64_t key_;
+};
+
+// The process and the very mapping records it has now (a refresh or munmap
+// that changes any of them changes the key).
+uint64_t CodeKey(const ProcessState& process) {
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&](uint64_t v) { h = (h ^ v) * 1099511628211ull; };
+  mix(static_cast<uint64_t>(process.pid()));
+  mix(process.id().start_ticks);
+  mix(process.program_generation());
+  for (const auto& m : process.mappings()) {
+    mix(reinterpret_cast<uintptr_t>(m.get()));
+    mix(m->start);
+    mix(m->inode);
+  }
+  return h | 1;  // never 0 ("do not cache")
+}
+
+}  // namespace
+
+bool Recorder::UnwindNativeLocked(ProcessState& process, const SampleView& view, const SampleSection& section,
+                                  std::vector<uint64_t>& user, NativeCut* cut) {
+  auto snapshot = DecodeNativeStack(section.payload);
+  if (!snapshot.ok()) {
+    ++stats_.native_malformed;
+    return false;
+  }
+  MappingLookup code(
+      [&](uint64_t address) -> const MappingRecord* {
+        auto* found = FindMappingLocked(process, address);
+        return found ? found->get() : nullptr;
+      },
+      CodeKey(process));
+  NativeStack stack = native_.Unwind(*snapshot, view.user, code);
+  ++stats_.native_unwound;
+  if (stack.cut != NativeCut::kNone) ++stats_.native_cut;
+  user = std::move(stack.frames);
+  *cut = stack.cut;
+  return true;
+}
+
 void Recorder::OnSample(std::span<const uint8_t> record) {
   auto decoded = DecodeSample(record);
   std::lock_guard<std::mutex> lock(mu_);
@@ -329,10 +381,22 @@ void Recorder::OnSample(std::span<const uint8_t> record) {
   }
 
   std::vector<uint64_t> user(view.user.begin(), view.user.end());
-  RestoreLeafCallerLocked(*process, h, user);
+  NativeCut native_cut = NativeCut::kNone;
+  const SampleSection* native = view.section(GOLENS_SECTION_NATIVE_STACK);
+  const bool unwound = native && UnwindNativeLocked(*process, view, *native, user, &native_cut);
+  // The leaf fix-up is for a Go leaf under a frame-pointer walk: every
+  // stack but one whose leaf the CFI unwinder started from.
+  bool native_leaf = false;
+  if (unwound) {
+    golens_native_stack snapshot_head;
+    std::memcpy(&snapshot_head, native->payload.data(), sizeof(snapshot_head));  // decoded: long enough
+    native_leaf = (snapshot_head.flags & GOLENS_NATIVE_FROM_PC) != 0;
+  }
+  if (!native_leaf) RestoreLeafCallerLocked(*process, h, user);
 
   StackKey key;
-  key.user_truncated = h.user_frames >= options_.max_frames;
+  key.user_truncated = unwound ? native_cut == NativeCut::kDepth : h.user_frames >= options_.max_frames;
+  if (unwound && native_cut != NativeCut::kDepth) key.native_cut = static_cast<uint8_t>(native_cut);
   key.user_mapping.reserve(user.size());
   for (size_t i = 0; i < user.size(); ++i) {
     auto* mapping = FindMappingLocked(*process, user[i]);

@@ -25,6 +25,7 @@
 #include "profiler/base/result.h"
 #include "profiler/binary_record.h"
 #include "profiler/interval.h"
+#include "profiler/native_unwind.h"
 #include "profiler/process_source.h"
 #include "profiler/process_state.h"
 #include "profiler/spans.h"
@@ -49,6 +50,9 @@ struct RecorderStats {
   uint64_t events = 0;             // process events handled
   uint64_t leaf_restored = 0;      // samples whose frameless leaf got its caller back
   uint64_t stacks_cut = 0;         // user stacks cut at a frame outside executable memory
+  uint64_t native_unwound = 0;     // samples whose native snapshot was unwound
+  uint64_t native_cut = 0;         // of those, stacks native unwinding could not take to their root
+  uint64_t native_malformed = 0;   // snapshots that did not decode (the frame-pointer stack was kept)
   uint64_t maps_reads = 0;         // /proc/PID/maps reads
   uint64_t unreadable_programs = 0;// execs whose program could not be read (exited at once)
   uint64_t assumed_programs = 0;   // of those, mapped from the exec'd file instead
@@ -126,6 +130,9 @@ class Recorder {
   // innermost Go frames are map code), or -1.
   int MapSiteFrameLocked(ProcessState& process, const std::vector<uint64_t>& user, bool kernel_mode);
   void RestoreLeafCallerLocked(ProcessState& process, const golens_sample& head, std::vector<uint64_t>& user);
+  // Replaces `user` with the unwound native stack; false when the snapshot is unusable.
+  bool UnwindNativeLocked(ProcessState& process, const SampleView& view, const SampleSection& section,
+                          std::vector<uint64_t>& user, NativeCut* cut);
   void GoneLocked(std::shared_ptr<ProcessState> process);  // by value: it may be the map's own copy
 
   RecorderOptions options_;
@@ -139,6 +146,7 @@ class Recorder {
   std::optional<ProcessIdentity> first_target_;  // its executable is mapping[0]
   RecorderStats stats_;
   AttributeSet scratch_attributes_;
+  NativeUnwinder native_;
   std::vector<FinishedSpan> spans_;
   std::vector<golens_map_probe> map_probes_;
 };

@@ -46,6 +46,7 @@ Result<std::unique_ptr<Session>> Session::Create(const SessionOptions& options) 
   sampler.spans = options.spans;
   sampler.maps = options.maps.mode != MapsMode::kOff;
   sampler.ringbuf_bytes = options.ringbuf_bytes;
+  sampler.native_stack_bytes = options.native.enabled ? options.native.stack_bytes : 0;
   sampler.pid_namespace_inode = options.translate_pid_namespace ? OwnPidNamespaceInode() : 0;
   sampler.report_all_execs = options.report_all_execs;
   Recorder* rec = session->recorder_.get();
@@ -134,6 +135,7 @@ golens_proc_info Session::TargetInfo(const std::shared_ptr<BinaryRecord>& binary
   golens_proc_info info{};
   if (binary) info = MakeProcInfo(binary->go_info());
   if (follow_children) info.flags |= GOLENS_PROC_FOLLOW_CHILDREN;
+  if (options_.native.enabled && options_.native.stack_bytes > 0) info.flags |= GOLENS_PROC_NATIVE;
   if (options_.spans && spans_active_.load() && binary && (info.flags & GOLENS_PROC_GO) && SpansReadable(info, binary) &&
       EnsureHttpProbes(binary, probe_path, exe)) {
     info.flags |= GOLENS_PROC_SPANS;
@@ -150,6 +152,12 @@ void Session::OnProgram(const ProcessState& process) {
   if (map_tables_) {
     map_tables_->Fill(process.main_binary(), &process, process.exe_path(),
                       "/proc/" + std::to_string(process.pid()) + "/exe", &info);
+  }
+  if (info.flags & GOLENS_PROC_NATIVE) {
+    // Before the target entry: BPF snapshots a sample only when both are there.
+    if (auto result = sampler_->SetNativeProc(process.pid(), MakeNativeProc(process)); !result.ok()) {
+      GOLENS_LOG(kWarn) << result.error().message;
+    }
   }
   if (auto result = sampler_->SetTarget(process.pid(), info); !result.ok()) {
     GOLENS_LOG(kWarn) << result.error().message;

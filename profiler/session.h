@@ -29,6 +29,7 @@
 #include "profiler/cpu_profile.h"
 #include "profiler/frame_cache.h"
 #include "profiler/map_tables.h"
+#include "profiler/native_target.h"
 #include "profiler/process_source.h"
 #include "profiler/recorder.h"
 
@@ -61,6 +62,8 @@ struct SessionOptions {
     MapProbeCycle deep;  // kDeep: how long the lookup probes stay in, per period
     bool keep_probes = false;  // kDeep: keep every probed lookup for TakeMapProbes
   } maps;
+  // Native and cgo stacks: snapshot samples outside Go code, unwind them with CFI.
+  NativeOptions native;
 };
 
 struct TargetOptions {

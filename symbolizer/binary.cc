@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "symbolizer/binary_internal.h"
+#include "symbolizer/debug_file.h"
 #include "symbolizer/elf_file.h"
 #include "symbolizer/elf_symbols.h"
 #include "symbolizer/go_buildinfo.h"
@@ -67,9 +68,22 @@ class BinaryImpl final : public Binary {
   std::span<const uint8_t> ReadVaddr(uint64_t vaddr, size_t length) const override {
     return elf_->ReadVaddr(vaddr, length);
   }
+  std::optional<SectionView> Section(std::string_view name) const override {
+    const ElfSection* s = elf_->FindSection(name);
+    if (!s || s->type == SHT_NOBITS) return std::nullopt;
+    auto data = elf_->SectionData(*s);
+    if (data.size() != s->size) return std::nullopt;
+    return SectionView{s->addr, data};
+  }
+  std::optional<std::pair<uint64_t, uint64_t>> GoTextRange() const override {
+    if (!pclntab_ || pclntab_->num_funcs() == 0) return std::nullopt;
+    return std::make_pair(pclntab_->min_pc(), pclntab_->max_pc());
+  }
+  const std::string& debug_file() const override { return debug_path_; }
 
  private:
   void ReadBuildId();
+  void AddDebugSymbols();
   void PrefetchTables() const;
   std::optional<Pclntab> LocatePclntab() const;
   std::optional<uint64_t> LocateModuledata(const Pclntab& tab) const;
@@ -83,6 +97,11 @@ class BinaryImpl final : public Binary {
   mutable std::once_flag name_index_once_;
   mutable std::unordered_map<std::string_view, size_t> name_index_;
   std::string build_id_;
+  // The detached debug file, when the binary has no .symtab of its own:
+  // symbols_ names point into its image, which lives as long as this.
+  std::string debug_path_;
+  FileImage debug_image_;
+  std::optional<ElfFile> debug_elf_;
   std::string go_version_;
   std::string main_module_;
   bool is_go_ = false;
@@ -94,6 +113,7 @@ Result<void> BinaryImpl::Init() {
   elf_.emplace(std::move(elf).value());
   symbols_.Load(*elf_);
   ReadBuildId();
+  if (!symbols_.has_symtab()) AddDebugSymbols();
   if (auto info = ReadGoBuildInfo(*elf_)) {
     is_go_ = true;
     go_version_ = info->version;
@@ -133,6 +153,22 @@ void BinaryImpl::ReadBuildId() {
     }
   }
   if (build_id_.empty()) build_id_ = go_id;
+}
+
+// Stripped libraries (Debian's libc) keep only exported names in .dynsym;
+// their debug file has every function. A debug file that does not parse is
+// ignored: the binary still symbolizes through .dynsym.
+void BinaryImpl::AddDebugSymbols() {
+  auto found = FindDebugFile(*elf_, build_id_, path_, DebugRoot());
+  if (!found) return;
+  auto image = FileImage::Map(*found);
+  if (!image.ok()) return;
+  auto elf = ElfFile::Parse(image->bytes());
+  if (!elf.ok()) return;
+  debug_image_ = std::move(image).value();
+  debug_elf_.emplace(std::move(elf).value());
+  symbols_.Add(*debug_elf_);
+  debug_path_ = *found;
 }
 
 // Parses a pclntab candidate and resolves textStart and the FUNCDATA base.

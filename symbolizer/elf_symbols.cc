@@ -45,6 +45,10 @@ void Collect(const ElfFile& elf, const ElfSection& symtab, std::vector<Ranked>* 
 
 void ElfSymbolTable::Load(const ElfFile& elf) {
   raw_.clear();
+  Add(elf);
+}
+
+void ElfSymbolTable::Add(const ElfFile& elf) {
   for (const auto& s : elf.sections()) {
     if (s.type == SHT_SYMTAB) has_symtab_ = true;
     if (s.type == SHT_SYMTAB || s.type == SHT_DYNSYM) Collect(elf, s, &raw_);

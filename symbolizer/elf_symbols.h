@@ -23,6 +23,9 @@ class ElfSymbolTable {
   // collects: the address index is sorted on first use (Go binaries
   // symbolize through the pclntab and rarely need it).
   void Load(const ElfFile& elf);
+  // Adds the symbols of another file of the same binary (its detached debug
+  // file); before the first lookup only.
+  void Add(const ElfFile& elf);
 
   // The function containing vaddr, or nullptr.
   const Entry* Find(uint64_t vaddr) const;

@@ -147,6 +147,22 @@ class Binary {
   virtual std::vector<Symbol> FindSymbolsWithPrefix(std::string_view prefix) const = 0;
   // Bytes of the file image at an ELF vaddr (for disassembly). Empty if out of range.
   virtual std::span<const uint8_t> ReadVaddr(uint64_t vaddr, size_t length) const = 0;
+
+  // A section's ELF address and contents (e.g. .eh_frame_hdr for unwinding);
+  // nullopt when the file has none or it is not in the file.
+  struct SectionView {
+    uint64_t vaddr = 0;
+    std::span<const uint8_t> bytes;
+  };
+  virtual std::optional<SectionView> Section(std::string_view) const { return std::nullopt; }
+  // [start, end) ELF addresses of the Go functions (the pclntab's range);
+  // nullopt when the binary has no pclntab.
+  virtual std::optional<std::pair<uint64_t, uint64_t>> GoTextRange() const { return std::nullopt; }
+  // The detached debug file whose symbols were added ("" when none).
+  virtual const std::string& debug_file() const {
+    static const std::string kNone;
+    return kNone;
+  }
 };
 
 // One line of /proc/PID/maps.
