@@ -19,6 +19,7 @@
 
 #include "bpf/abi.h"
 #include "profiler/base/result.h"
+#include "profiler/base/scoped_fd.h"
 
 struct golens_sampler;
 struct ring_buffer;
@@ -94,6 +95,7 @@ class BpfSampler {
     friend class BpfSampler;
     Probes() = default;
     std::vector<bpf_link*> links_;
+    std::vector<ScopedFd> link_fds_;  // links made without libbpf (uprobe_multi)
   };
   Result<std::unique_ptr<Probes>> AttachHttpProbes(const std::string& binary_path, uint64_t entry_offset,
                                                    const std::vector<uint64_t>& return_offsets);
