@@ -15,10 +15,6 @@ void MapProbeCycler::Add(const std::shared_ptr<BinaryRecord>& binary, const std:
   for (const MapCode::ProbeSite& site : code.probe_sites) {
     if (auto offset = binary->binary().VaddrToFileOffset(site.vaddr)) program.sites.emplace_back(*offset, site.key_size);
   }
-  if (program.sites.empty()) {
-    GOLENS_LOG(kWarn) << exe << ": --maps deep has no lookups to probe (no fast32/fast64 lookups, or Go newer "
-                                "than 1.26); sampled statistics only";
-  }
   programs_.emplace(binary->cache_key(), std::move(program));
 }
 
