@@ -1011,6 +1011,27 @@ int golens_map_probe(struct pt_regs *ctx) { return map_probe(ctx); }
 SEC("uprobe")
 int golens_map_probe_multi(struct pt_regs *ctx) { return map_probe(ctx); }
 
+/* append_map_stats runs as a bpf_loop callback of one iteration: the
+ * verifier then checks it on its own instead of once for every path through
+ * the rest of the sampler (labels and spans included, that went past its
+ * limit of 1M instructions). Everything it needs is looked up again here. */
+struct map_stats_call {
+  __u32 tgid;
+  __u32 offset;
+};
+
+static long map_stats_callback(__u32 i, struct map_stats_call *c) {
+  struct golens_proc_info *proc = bpf_map_lookup_elem(&targets, &c->tgid);
+  __u32 zero = 0;
+  struct scratch *buffer = bpf_map_lookup_elem(&scratch_buffer, &zero);
+  if (!proc || !buffer) return 1;
+  struct pt_regs *user_regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+  __u32 offset = c->offset;
+  if (offset > GOLENS_MAX_RECORD_BYTES) return 1;
+  c->offset = append_map_stats(proc, user_regs, offset, buffer, (struct golens_sample *)buffer->data);
+  return 1;
+}
+
 SEC("perf_event")
 int golens_sample_cpu(struct bpf_perf_event_data *ctx) {
   struct task_struct *task = bpf_get_current_task_btf();
@@ -1104,7 +1125,11 @@ int golens_sample_cpu(struct bpf_perf_event_data *ctx) {
     if (collect_spans && (s->flags & GOLENS_SAMPLE_GOID_VALID) && (proc->flags & GOLENS_PROC_SPANS)) {
       offset = append_span(tgid, s->goid, offset, buffer, s);
     }
-    if (collect_maps && (proc->flags & GOLENS_PROC_MAPS)) offset = append_map_stats(proc, user_regs, offset, buffer, s);
+    if (collect_maps && (proc->flags & GOLENS_PROC_MAPS)) {
+      struct map_stats_call call = {.tgid = tgid, .offset = offset};
+      bpf_loop(1, map_stats_callback, &call, 0);
+      offset = call.offset;
+    }
   }
 
   /* The barrier keeps clang from folding this check away: the verifier
