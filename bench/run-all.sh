@@ -8,6 +8,9 @@ case "$BUILD_DIR" in /*) ;; *) BUILD_DIR=$ROOT/$BUILD_DIR ;; esac
 echo "== overhead: target throughput under golens vs runtime/pprof"
 "$ROOT/bench/overhead/run.sh" "$BUILD_DIR"
 "$ROOT/bench/overhead/bpf_cost.sh" "$BUILD_DIR" 99
+echo "== map statistics: map-bound workload under --maps off, sampled, deep"
+"$ROOT/bench/maps/run.sh" "$BUILD_DIR"
+"$ROOT/bench/maps/bpf_cost.sh" "$BUILD_DIR" 999
 echo "== recording core: drain path and snapshots (Google Benchmark)"
 "$BUILD_DIR/bench/overhead/sample_pipeline_bench" --benchmark_min_time=0.3
 echo "== native stacks: unwind cost, BPF copy cost, cgo program overhead beside frame pointers"

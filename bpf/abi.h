@@ -67,7 +67,7 @@ struct golens_proc_info {
   __u64 map_text_start;
   __u32 map_text_len;
   __u32 map_table;
-  __u64 map_reserved;    /* deep mode */
+  __u64 map_reserved;    /* zero; room for later map fields without a layout change */
 };
 
 /* ---- Ring buffer records. Every record starts with a golens_record_header;

@@ -899,8 +899,7 @@ fail:
   return 1;
 }
 
-SEC("uprobe")
-int golens_map_probe(struct pt_regs *ctx) {
+static __always_inline int map_probe(struct pt_regs *ctx) {
   struct task_struct *task = bpf_get_current_task_btf();
   __u32 tgid = task_tgid(task);
   struct golens_proc_info *proc = bpf_map_lookup_elem(&targets, &tgid);
@@ -1005,6 +1004,17 @@ int golens_map_probe(struct pt_regs *ctx) {
   count(GOLENS_METRIC_MAP_PROBE);
   return 0;
 }
+
+/* Attached per site (a perf-event uprobe each)... */
+SEC("uprobe")
+int golens_map_probe(struct pt_regs *ctx) { return map_probe(ctx); }
+
+/* ...or, where the kernel has them (6.6+), as one uprobe_multi link for all
+ * sites of a program: its release removes every breakpoint before waiting
+ * for the kernel's grace periods once, so the probes leave at the end of the
+ * window, not hundreds of ms later (user space sets the attach type). */
+SEC("uprobe")
+int golens_map_probe_multi(struct pt_regs *ctx) { return map_probe(ctx); }
 
 /* The sampler's later stages (tail calls; see golens_sample_cpu) and what
  * it hands them: the record so far is in the per-CPU scratch buffer. */

@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -27,6 +28,26 @@
 
 namespace golens::profiler {
 namespace {
+
+// BPF_TRACE_UPROBE_MULTI (kernel 6.6+; newer than this system's headers and
+// libbpf 1.1, which cannot create the link either: see AttachMapProbes).
+constexpr auto kTraceUprobeMulti = static_cast<enum bpf_attach_type>(48);
+
+// The link_create part of union bpf_attr for uprobe_multi (uapi/linux/bpf.h).
+struct UprobeMultiLinkAttr {
+  __u32 prog_fd;
+  __u32 target_fd;
+  __u32 attach_type;
+  __u32 flags;
+  __u64 path;
+  __u64 offsets;
+  __u64 ref_ctr_offsets;
+  __u64 cookies;
+  __u32 cnt;
+  __u32 multi_flags;
+  __u32 pid;
+  __u32 pad;
+};
 
 // libbpf's own messages go through our logger: warnings stay visible,
 // the verbose load log only with -v.
@@ -205,37 +226,54 @@ Result<std::unique_ptr<BpfSampler>> BpfSampler::Create(const SamplerOptions& opt
   GOLENS_TRY(auto cpus, OnlineCpus());
   sampler->cpu_count_ = cpus.size();
 
-  sampler->skel_.reset(golens_sampler__open());
-  if (!sampler->skel_) return LoadError("open", errno);
+  // The uprobe_multi program needs a 6.6+ kernel: without one, load again
+  // without it (deep map mode then attaches one uprobe per site).
+  auto load = [&](bool multi) -> Result<void> {
+    sampler->skel_.reset(golens_sampler__open());
+    if (!sampler->skel_) return LoadError("open", errno);
+    auto* skel = sampler->skel_.get();
+    if (skel->rodata->golens_abi_version != GOLENS_ABI_VERSION) {
+      return MakeError("BPF object ABI version " + std::to_string(skel->rodata->golens_abi_version) +
+                       " != " + std::to_string(GOLENS_ABI_VERSION) + " (stale build?)");
+    }
+    skel->rodata->collect_kernel_stacks = options.kernel_stacks;
+    skel->rodata->collect_goid = options.goroutine_ids;
+    skel->rodata->collect_labels = options.labels;
+    skel->rodata->collect_spans = options.spans;
+    skel->rodata->collect_maps = options.maps;
+    skel->rodata->pidns_inum = options.pid_namespace_inode;
+    skel->rodata->report_all_execs = options.report_all_execs;
+    skel->rodata->native_stack_bytes = std::min<uint32_t>(options.native_stack_bytes, GOLENS_NATIVE_MAX_STACK_BYTES);
+    size_t ring_bytes = options.ringbuf_bytes ? options.ringbuf_bytes
+                                              : RingbufSize(cpus.size(), options.hz, options.native_stack_bytes);
+    // Wake the reader at a quarter full; otherwise it drains on its poll interval.
+    skel->rodata->wakeup_bytes = ring_bytes / 4;
+    if (int err = bpf_map__set_max_entries(skel->maps.samples, static_cast<__u32>(ring_bytes))) {
+      return LoadError("size ring buffer", err);
+    }
+    // Attached by hand (the syscall tracepoint's id may need a private
+    // tracefs; the uprobes go on each binary that serves HTTP or has maps).
+    bpf_program__set_autoattach(skel->progs.golens_on_munmap, false);
+    bpf_program__set_autoattach(skel->progs.golens_http_enter, false);
+    bpf_program__set_autoattach(skel->progs.golens_http_return, false);
+    bpf_program__set_autoattach(skel->progs.golens_map_probe, false);
+    bpf_program__set_autoattach(skel->progs.golens_map_probe_multi, false);
+    // The sampler's later stages: tail calls, never attached (bpf/sampler.bpf.c).
+    bpf_program__set_autoattach(skel->progs.golens_sample_maps, false);
+    bpf_program__set_autoattach(skel->progs.golens_sample_native, false);
+    if (multi) {
+      bpf_program__set_expected_attach_type(skel->progs.golens_map_probe_multi, kTraceUprobeMulti);
+    } else {
+      bpf_program__set_autoload(skel->progs.golens_map_probe_multi, false);
+    }
+    if (int err = golens_sampler__load(skel)) return LoadError("load", err);
+    return Ok();
+  };
+  if (auto loaded = load(true); !loaded.ok()) {
+    GOLENS_LOG(kDebug) << "BPF load with uprobe_multi failed (" << loaded.error().message << "); without it";
+    GOLENS_TRY_VOID(load(false));
+  }
   auto* skel = sampler->skel_.get();
-  if (skel->rodata->golens_abi_version != GOLENS_ABI_VERSION) {
-    return MakeError("BPF object ABI version " + std::to_string(skel->rodata->golens_abi_version) +
-                     " != " + std::to_string(GOLENS_ABI_VERSION) + " (stale build?)");
-  }
-  skel->rodata->collect_kernel_stacks = options.kernel_stacks;
-  skel->rodata->collect_goid = options.goroutine_ids;
-  skel->rodata->collect_labels = options.labels;
-  skel->rodata->collect_spans = options.spans;
-  skel->rodata->collect_maps = options.maps;
-  skel->rodata->pidns_inum = options.pid_namespace_inode;
-  skel->rodata->report_all_execs = options.report_all_execs;
-  skel->rodata->native_stack_bytes = std::min<uint32_t>(options.native_stack_bytes, GOLENS_NATIVE_MAX_STACK_BYTES);
-  size_t ring_bytes = options.ringbuf_bytes ? options.ringbuf_bytes : RingbufSize(cpus.size(), options.hz, options.native_stack_bytes);
-  // Wake the reader at a quarter full; otherwise it drains on its poll interval.
-  skel->rodata->wakeup_bytes = ring_bytes / 4;
-  if (int err = bpf_map__set_max_entries(skel->maps.samples, static_cast<__u32>(ring_bytes))) {
-    return LoadError("size ring buffer", err);
-  }
-  // Attached by hand (the syscall tracepoint's id may need a private
-  // tracefs; the uprobes go on each binary that serves HTTP).
-  bpf_program__set_autoattach(skel->progs.golens_on_munmap, false);
-  bpf_program__set_autoattach(skel->progs.golens_http_enter, false);
-  bpf_program__set_autoattach(skel->progs.golens_http_return, false);
-  bpf_program__set_autoattach(skel->progs.golens_map_probe, false);
-  // The sampler's later stages: tail calls, never attached (bpf/sampler.bpf.c).
-  bpf_program__set_autoattach(skel->progs.golens_sample_maps, false);
-  bpf_program__set_autoattach(skel->progs.golens_sample_native, false);
-  if (int err = golens_sampler__load(skel)) return LoadError("load", err);
   const std::pair<__u32, bpf_program*> stages[] = {{0, skel->progs.golens_sample_maps},
                                                    {1, skel->progs.golens_sample_native}};
   for (const auto& [slot, prog] : stages) {
@@ -376,6 +414,30 @@ Result<std::unique_ptr<BpfSampler::Probes>> BpfSampler::AttachHttpProbes(const s
 Result<std::unique_ptr<BpfSampler::Probes>> BpfSampler::AttachMapProbes(
     const std::string& binary_path, const std::vector<std::pair<uint64_t, uint32_t>>& sites) {
   std::unique_ptr<Probes> probes(new Probes());
+  if (int prog_fd = bpf_program__fd(skel_->progs.golens_map_probe_multi); prog_fd >= 0 && !sites.empty()) {
+    std::vector<uint64_t> offsets, cookies;
+    for (const auto& [offset, key_size] : sites) {
+      offsets.push_back(offset);
+      cookies.push_back(key_size);
+    }
+    union {
+      UprobeMultiLinkAttr link;
+      char bytes[128];  // the rest of union bpf_attr: zero
+    } attr{};
+    attr.link.prog_fd = static_cast<__u32>(prog_fd);
+    attr.link.attach_type = kTraceUprobeMulti;
+    attr.link.path = reinterpret_cast<uintptr_t>(binary_path.c_str());
+    attr.link.offsets = reinterpret_cast<uintptr_t>(offsets.data());
+    attr.link.cookies = reinterpret_cast<uintptr_t>(cookies.data());
+    attr.link.cnt = static_cast<__u32>(offsets.size());
+    long fd = syscall(SYS_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+    if (fd >= 0) {
+      probes->link_fds_.emplace_back(static_cast<int>(fd));
+      return probes;
+    }
+    GOLENS_LOG(kDebug) << "uprobe_multi link on " << binary_path << ": " << std::strerror(errno)
+                       << "; one uprobe per site";
+  }
   for (const auto& [offset, key_size] : sites) {
     LIBBPF_OPTS(bpf_uprobe_opts, opts);
     opts.bpf_cookie = key_size;  // the key's size, for the walk

@@ -101,6 +101,7 @@ class BpfSampler {
     friend class BpfSampler;
     Probes() = default;
     std::vector<bpf_link*> links_;
+    std::vector<ScopedFd> link_fds_;  // links made without libbpf (uprobe_multi)
   };
   Result<std::unique_ptr<Probes>> AttachHttpProbes(const std::string& binary_path, uint64_t entry_offset,
                                                    const std::vector<uint64_t>& return_offsets);

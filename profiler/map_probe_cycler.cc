@@ -15,10 +15,6 @@ void MapProbeCycler::Add(const std::shared_ptr<BinaryRecord>& binary, const std:
   for (const MapCode::ProbeSite& site : code.probe_sites) {
     if (auto offset = binary->binary().VaddrToFileOffset(site.vaddr)) program.sites.emplace_back(*offset, site.key_size);
   }
-  if (program.sites.empty()) {
-    GOLENS_LOG(kWarn) << exe << ": --maps deep has no lookups to probe (no fast32/fast64 lookups, or Go newer "
-                                "than 1.26); sampled statistics only";
-  }
   programs_.emplace(binary->cache_key(), std::move(program));
 }
 
@@ -52,6 +48,7 @@ void MapProbeCycler::Loop() {
   const auto off = cycle_.period > cycle_.window ? cycle_.period - cycle_.window : std::chrono::milliseconds(0);
   while (Sleep(off)) {
     std::vector<std::unique_ptr<BpfSampler::Probes>> attached;
+    auto attach_start = std::chrono::steady_clock::now();
     {
       std::lock_guard<std::mutex> lock(mu_);
       std::erase_if(programs_, [](const auto& entry) { return entry.second.binary.expired(); });
@@ -68,8 +65,20 @@ void MapProbeCycler::Loop() {
       }
       ++windows_;
     }
+    GOLENS_LOG(kDebug) << "--maps deep: attaching took "
+                       << std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                                attach_start)
+                              .count()
+                       << " us";
+    auto in = std::chrono::steady_clock::now();
     bool go_on = Sleep(cycle_.window);
+    auto detach = std::chrono::steady_clock::now();
     attached.clear();  // detach before anything else
+    auto out = std::chrono::steady_clock::now();
+    GOLENS_LOG(kDebug) << "--maps deep: probes in for "
+                       << std::chrono::duration_cast<std::chrono::microseconds>(out - in).count()
+                       << " us (detaching took "
+                       << std::chrono::duration_cast<std::chrono::microseconds>(out - detach).count() << " us)";
     if (!go_on) break;
   }
 }

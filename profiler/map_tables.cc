@@ -89,6 +89,12 @@ void MapTables::Fill(const std::shared_ptr<BinaryRecord>& binary, const ProcessS
   if (deep_ && !code.probe_sites.empty()) {
     deep_->Add(binary, probe_path, exe);
     info->flags |= GOLENS_PROC_MAPS_DEEP;
+  } else if (deep_) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (no_probe_sites_warned_.insert(binary->cache_key()).second) {
+      GOLENS_LOG(kWarn) << exe << ": --maps deep has no lookups to probe (no fast32/fast64 lookups, or Go newer "
+                               "than 1.26); sampled statistics only";
+    }
   }
 }
 

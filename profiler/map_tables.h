@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,7 @@ class MapTables {
   std::mutex mu_;
   std::map<uint64_t, Table> tables_;  // by BinaryRecord::cache_key()
   std::vector<uint32_t> free_ids_;
+  std::set<uint64_t> no_probe_sites_warned_;  // programs told deep mode has nothing to probe
   uint32_t next_id_ = 1;
 };
 
