@@ -177,7 +177,9 @@ std::string Comments(const pprof::Profile& p) {
 
 // Every location has a mapping; a file-backed mapping (not "[kernel]" and
 // the like) has an absolute path and a build ID. The "[truncated]" marker
-// of stacks cut at the kernel's depth limit is no code location.
+// of stacks cut at the kernel's depth limit, and the "[unwind cut: ...]"
+// root of a native stack that could not be unwound whole, are no code
+// locations.
 void ExpectEveryLocationMapped(const pprof::Profile& p) {
   pprof::ProfileIndex index(p);
   int missing = 0, bad = 0;
@@ -185,8 +187,9 @@ void ExpectEveryLocationMapped(const pprof::Profile& p) {
   std::string examples;  // of locations without a mapping
   for (const auto& loc : p.locations) {
     const pprof::Mapping* m = loc.mapping_id ? index.mapping(loc.mapping_id) : nullptr;
-    bool truncated_marker = loc.address == 0 && loc.lines.size() == 1 &&
-                            index.function(loc.lines[0].function_id)->name == "[truncated]";
+    const std::string marker_name =
+        loc.address == 0 && loc.lines.size() == 1 ? index.function(loc.lines[0].function_id)->name : "";
+    bool truncated_marker = marker_name == "[truncated]" || marker_name.starts_with("[unwind cut: ");
     if (!m && truncated_marker) continue;
     if (!m) {
       if (++missing <= 8) {
