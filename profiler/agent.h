@@ -25,6 +25,7 @@
 #include "pprof/store/store.h"
 #include "profiler/base/result.h"
 #include "profiler/map_site_gauges.h"
+#include "profiler/otlp_exporter.h"
 #include "profiler/process_identity.h"
 #include "profiler/pyroscope_pusher.h"
 #include "profiler/session.h"
@@ -43,6 +44,7 @@ struct AgentOptions {
   bool kernel_stacks = true;
   std::string service;  // overrides every target's own service name when set
   std::optional<PushOptions> push;
+  std::optional<OtlpOptions> otlp;  // export --spans as OTLP traces (needs spans)
   std::chrono::milliseconds rescan_interval{30000};  // backstop for lost exec events
   std::string host;  // empty: this host's name
   size_t metrics_map_sites = 100;  // map sites exported as metrics (top by CPU)
@@ -60,6 +62,7 @@ struct AgentStats {
   double snapshot_seconds = 0;     // building and symbolizing interval profiles, in total
   size_t live_targets = 0;
   std::optional<PushStats> push;
+  std::optional<OtlpStats> otlp;
   SessionStats session;
 };
 
@@ -94,6 +97,8 @@ class Agent {
   void Rescan();
   void FlushInterval();
   void StoreProfile(const ProcessSnapshot& snapshot);
+  void ExportSpans(const std::vector<FinishedSpan>& spans);
+  std::string ServiceOfLocked(pid_t tgid) const;
   void ApplyRetention();
 
   AgentOptions options_;
@@ -101,6 +106,7 @@ class Agent {
   std::unique_ptr<Session> session_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<PyroscopePusher> pusher_;
+  std::unique_ptr<OtlpExporter> otlp_;
   TargetDiscovery discovery_;
   MapSiteGauges map_sites_;
 
