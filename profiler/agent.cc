@@ -49,6 +49,10 @@ Result<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options) {
   }
   std::unique_ptr<Agent> agent(new Agent(options));
   agent->options_.rules.own_pid = ::getpid();
+  // Before loading BPF: a bad endpoint is a usage error, found at once.
+  if (options.otlp) {
+    GOLENS_TRY(agent->otlp_, OtlpExporter::Create(*options.otlp));
+  }
   GOLENS_TRY(agent->store_, store::Store::Open(options.store_dir));
 
   SessionOptions session;
@@ -73,9 +77,6 @@ Result<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options) {
     PushOptions push = *options.push;
     push.hz = options.hz;
     GOLENS_TRY(agent->pusher_, PyroscopePusher::Create(push));
-  }
-  if (options.otlp) {
-    GOLENS_TRY(agent->otlp_, OtlpExporter::Create(*options.otlp));
   }
   return agent;
 }
