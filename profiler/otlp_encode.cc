@@ -6,6 +6,8 @@
 #include <optional>
 #include <tuple>
 
+#include <google/protobuf/arena.h>
+
 #include "profiler/otlp_trace.pb.h"
 
 namespace golens::profiler {
@@ -114,7 +116,9 @@ std::string SpanProfileQuery(const std::string& service, const std::string& span
 
 EncodedTraces EncodeOtlpTraces(const std::vector<ExportSpan>& spans) {
   EncodedTraces out;
-  otlp::ExportTraceServiceRequest request;
+  // An arena: a request is thousands of small messages and strings, freed at once.
+  google::protobuf::Arena arena;
+  otlp::ExportTraceServiceRequest& request = *google::protobuf::Arena::CreateMessage<otlp::ExportTraceServiceRequest>(&arena);
   // One resource per serving process, in the order processes first appear.
   std::map<std::tuple<std::string, uint32_t, std::string>, otlp::ScopeSpans*> scopes;
   for (const ExportSpan& e : spans) {

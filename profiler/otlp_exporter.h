@@ -29,7 +29,7 @@ struct OtlpOptions {
   std::string endpoint;  // http(s)://host[:port][/prefix]; spans go to {endpoint}/v1/traces
   std::vector<std::pair<std::string, std::string>> headers;  // e.g. Authorization
   size_t max_queue = 65536;  // spans waiting; older ones are dropped beyond it
-  size_t max_batch = 2048;   // spans per request
+  size_t max_batch = 512;    // spans per request (~250 KB)
   std::chrono::milliseconds timeout{10000};
   std::chrono::milliseconds initial_backoff{500};
   std::chrono::milliseconds max_backoff{30000};

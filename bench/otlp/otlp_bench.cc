@@ -51,7 +51,7 @@ void BM_EncodeOtlp(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
   state.counters["bytes_per_span"] = static_cast<double>(bytes) / static_cast<double>(state.range(0));
 }
-BENCHMARK(BM_EncodeOtlp)->Arg(64)->Arg(2048);
+BENCHMARK(BM_EncodeOtlp)->Arg(64)->Arg(512)->Arg(2048);
 
 // The peer in this run: the same spans as --spans-out JSON lines.
 void BM_SpanJsonLines(benchmark::State& state) {

@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -94,7 +95,7 @@ struct Jaeger {
 
 // Jaeger all-in-one (v1 flags) with every listener on loopback and a free
 // port, in-memory storage; up when its query API answers.
-Jaeger StartJaeger() {
+Jaeger StartJaeger(int otlp_http = 0, int query_http = 0) {
   Jaeger j;
   CommandResult built = RunCommand({BUILD_JAEGER, kJaeger}, 900s);
   if (built.exit_code != 0) {
@@ -103,7 +104,8 @@ Jaeger StartJaeger() {
     return j;
   }
   auto hp = [](int port) { return "127.0.0.1:" + std::to_string(port); };
-  const int otlp_http = FreePort(), query_http = FreePort();
+  if (otlp_http == 0) otlp_http = FreePort();
+  if (query_http == 0) query_http = FreePort();
   j.otlp_url = "http://" + hp(otlp_http);
   j.query_url = "http://" + hp(query_http);
   std::vector<std::string> argv = {kJaeger,
@@ -170,6 +172,19 @@ std::vector<JaegerSpan> SpansOf(const json& traces) {
   return out;
 }
 
+int PortOf(const std::string& url) { return std::atoi(url.substr(url.rfind(':') + 1).c_str()); }
+
+// The span Jaeger holds for a trace id, if exactly one.
+std::optional<JaegerSpan> SpanOfTrace(const Jaeger& jaeger, const std::string& trace_id) {
+  long status = 0;
+  std::string body = Curl(jaeger.query_url + "/api/traces/" + trace_id, &status);
+  if (status != 200) return std::nullopt;
+  auto spans = SpansOf(json::parse(body, nullptr, false));
+  EXPECT_LE(spans.size(), 1u) << "one request, one span: " << body.substr(0, 2000);
+  if (spans.size() != 1) return std::nullopt;
+  return spans[0];
+}
+
 TEST(OtlpJaeger, AgentSpansArriveWithTheClientsTraceIds) {
   ASSERT_EQ(::geteuid(), 0u) << "needs root (BPF)";
   Jaeger jaeger = StartJaeger();
@@ -207,12 +222,7 @@ TEST(OtlpJaeger, AgentSpansArriveWithTheClientsTraceIds) {
     std::this_thread::sleep_for(500ms);
     for (int i = 0; i < kTraced; ++i) {
       if (by_trace.count(SentTraceId(i))) continue;
-      long status = 0;
-      std::string body = Curl(jaeger.query_url + "/api/traces/" + SentTraceId(i), &status);
-      if (status != 200) continue;
-      auto spans = SpansOf(json::parse(body, nullptr, false));
-      if (spans.size() == 1) by_trace[SentTraceId(i)] = spans[0];
-      EXPECT_LE(spans.size(), 1u) << "one request, one span: " << body.substr(0, 2000);
+      if (auto span = SpanOfTrace(jaeger, SentTraceId(i))) by_trace[SentTraceId(i)] = *span;
     }
   }
   ASSERT_EQ(by_trace.size(), static_cast<size_t>(kTraced)) << agent.err();
@@ -295,6 +305,81 @@ TEST(OtlpJaeger, AgentSpansArriveWithTheClientsTraceIds) {
   EXPECT_NE(svg.find("main.handlerWork"), std::string::npos) << "span " << serve_span << ": " << svg.substr(0, 500);
   EXPECT_EQ(svg.find("main.backgroundWork"), std::string::npos) << "only the request's samples";
   std::cout << "golens serve " << serve_query << ": HTTP " << status << ", " << svg.size() << " bytes of SVG\n";
+}
+
+// Jaeger stops while requests are served: the agent keeps running, queues
+// the spans and retries with backoff; once Jaeger is back on the same port
+// every queued span arrives (its in-memory storage starts empty, so what is
+// there came after the restart).
+TEST(OtlpJaeger, SpansQueuedWhileJaegerIsDownArriveAfterItsRestart) {
+  ASSERT_EQ(::geteuid(), 0u) << "needs root (BPF)";
+  Jaeger jaeger = StartJaeger();
+  ASSERT_EQ(jaeger.error, "");
+  Subprocess server({"/usr/bin/env", "GOLENS_SERVICE=otlpsvc", kFixtures + "/httpserver-local", "-seconds", "120"});
+  ASSERT_TRUE(server.WaitForOutput("\n", 20s)) << server.err();
+  std::istringstream words(server.out());
+  std::string word;
+  int port = 0;
+  words >> word >> port;
+  ASSERT_EQ(word, "listening") << server.out();
+  Subprocess agent({kGolens, "-v", "agent", "--store", testing::ScratchDir() + "/otlp-restart-store", "--pid",
+                    std::to_string(server.pid()), "--interval", "1s", "--spans", "--maps", "off", "--otlp-endpoint",
+                    jaeger.otlp_url});
+  ASSERT_TRUE(agent.WaitForOutput("agent: profiling pid " + std::to_string(server.pid()), 30s, true)) << agent.err();
+
+  jaeger.process->Kill(SIGTERM);
+  ASSERT_TRUE(jaeger.process->Wait(30s).has_value());
+  const int kTraced = 10;
+  CommandResult work = RunCommand({kFixtures + "/httpclient", "-url",
+                                   "http://127.0.0.1:" + std::to_string(port) + "/work?ms=20", "-traced",
+                                   std::to_string(kTraced)},
+                                  60s);
+  ASSERT_EQ(work.exit_code, 0) << work.out << work.err;
+  ASSERT_TRUE(agent.WaitForOutput("unreachable", 20s, true)) << agent.err();
+  std::this_thread::sleep_for(2s);  // a few failed attempts, backoff growing
+
+  Jaeger again = StartJaeger(PortOf(jaeger.otlp_url), PortOf(jaeger.query_url));
+  ASSERT_EQ(again.error, "");
+  EXPECT_TRUE(agent.WaitForOutput("reachable again", 40s, true)) << agent.err();
+  std::set<std::string> arrived;
+  for (int attempt = 0; attempt < 40 && arrived.size() < static_cast<size_t>(kTraced); ++attempt) {
+    for (int i = 0; i < kTraced; ++i) {
+      if (arrived.count(SentTraceId(i))) continue;
+      auto span = SpanOfTrace(again, SentTraceId(i));
+      if (span && span->parent_id == SentParentId(i)) arrived.insert(SentTraceId(i));
+    }
+    if (arrived.size() < static_cast<size_t>(kTraced)) std::this_thread::sleep_for(500ms);
+  }
+  EXPECT_EQ(arrived.size(), static_cast<size_t>(kTraced));
+  agent.Kill(SIGTERM);
+  ASSERT_EQ(agent.Wait(30s), std::optional<int>(0)) << agent.err();
+  EXPECT_NE(agent.err().find(std::to_string(kTraced) + " of " + std::to_string(kTraced) + " spans exported (OTLP)"),
+            std::string::npos)
+      << agent.err();
+  EXPECT_NE(agent.err().find("failed attempts retried"), std::string::npos) << agent.err();
+}
+
+// Flag mistakes are usage errors (exit 2) with a message, before any BPF.
+TEST(OtlpJaeger, FlagMistakesAreUsageErrors) {
+  const std::string store_dir = testing::ScratchDir() + "/otlp-usage-store";
+  struct Case {
+    std::vector<std::string> flags;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{"--otlp-endpoint", "http://127.0.0.1:4318"}, "--otlp-endpoint needs --spans"},
+      {{"--spans", "--otlp-header", "A: b"}, "--otlp-header needs --otlp-endpoint"},
+      {{"--spans", "--otlp-endpoint", "http://127.0.0.1:4318", "--otlp-header", "no colon"}, "want 'Name: value'"},
+      {{"--spans", "--otlp-endpoint", "grpc://127.0.0.1:4317"}, "only http and https"},
+      {{"--spans", "--otlp-endpoint", "127.0.0.1:4318"}, "want http://host:port"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> argv{kGolens, "agent", "--store", store_dir};
+    argv.insert(argv.end(), c.flags.begin(), c.flags.end());
+    CommandResult r = RunCommand(argv, 30s);
+    EXPECT_EQ(r.exit_code, 2) << testing::DescribeResult(r);
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << testing::DescribeResult(r);
+  }
 }
 
 }  // namespace
