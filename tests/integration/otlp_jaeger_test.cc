@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -284,6 +285,12 @@ TEST(OtlpJaeger, AgentSpansArriveWithTheClientsTraceIds) {
             std::string::npos)
       << metrics;
   EXPECT_NE(metrics.find("golens_agent_span_export_failures_total{reason=\"rejected\"} 0"), std::string::npos);
+  const std::string scrape = testing::ScratchDir() + "/otlp-scrape.txt";
+  {
+    std::ofstream(scrape) << metrics;
+  }
+  CommandResult check = RunCommand({"/bin/sh", "-c", "/usr/bin/promtool check metrics < " + scrape});
+  EXPECT_EQ(check.exit_code, 0) << "promtool: " << testing::DescribeResult(check);
 
   agent.Kill(SIGTERM);
   ASSERT_EQ(agent.Wait(30s), std::optional<int>(0)) << agent.err();
