@@ -25,6 +25,8 @@ if [ "${GOLENS_BENCH_LONGRUN:-0}" = 1 ]; then
 else
   echo "(GOLENS_BENCH_LONGRUN=1 adds the 10-minute real-time run, bench/longrun/run.sh)"
 fi
+echo "== OTLP span export: encode, queue, end to end into Jaeger all-in-one"
+"$ROOT/bench/otlp/run.sh" "$BUILD_DIR"
 echo "== symbolizer: Google Benchmark + golens symbolize vs go tool addr2line"
 "$ROOT/bench/symbolizer/run.sh" "$BUILD_DIR"
 echo "== flame graphs: Google Benchmark + golens flame vs inferno"

@@ -38,14 +38,22 @@ Agent::Agent(const AgentOptions& options)
 
 Agent::~Agent() {
   if (pusher_) pusher_->Stop(std::chrono::milliseconds(0));
+  if (otlp_) otlp_->Stop(std::chrono::milliseconds(0));
 }
 
 Result<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options) {
   if (options.interval < std::chrono::milliseconds(100)) {
     return MakeError("interval must be at least 100ms", ErrorKind::kInvalidArgument);
   }
+  if (options.otlp && !options.spans) {
+    return MakeError("OTLP export needs spans (--spans)", ErrorKind::kInvalidArgument);
+  }
   std::unique_ptr<Agent> agent(new Agent(options));
   agent->options_.rules.own_pid = ::getpid();
+  // Before loading BPF: a bad endpoint is a usage error, found at once.
+  if (options.otlp) {
+    GOLENS_TRY(agent->otlp_, OtlpExporter::Create(*options.otlp));
+  }
   GOLENS_TRY(agent->store_, store::Store::Open(options.store_dir));
 
   SessionOptions session;
@@ -195,13 +203,47 @@ void Agent::StoreProfile(const ProcessSnapshot& snapshot) {
   }
 }
 
+// The service of the process that served a span: spans carry only the tgid,
+// so the identity of the live process with that pid (a gone one, still kept
+// for this interval, when the pid is not reused yet).
+std::string Agent::ServiceOfLocked(pid_t tgid) const {
+  const Identity* found = nullptr;
+  for (auto it = identities_.lower_bound(IdentityKey{tgid, 0, ""});
+       it != identities_.end() && std::get<0>(it->first) == tgid; ++it) {
+    if (!found || found->gone) found = &it->second;
+  }
+  if (found) return found->info.service;
+  // Seen only through its spans (attached and gone between callbacks).
+  return options_.service.empty() ? "unknown_service" : options_.service;
+}
+
+void Agent::ExportSpans(const std::vector<FinishedSpan>& finished) {
+  if (finished.empty()) return;
+  const int64_t offset = MonotonicToUnixNs();
+  std::vector<ExportSpan> spans;
+  spans.reserve(finished.size());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::map<uint32_t, std::string> service;  // one identity lookup per process
+    for (const FinishedSpan& f : finished) {
+      auto [it, fresh] = service.try_emplace(f.tgid);
+      if (fresh) it->second = ServiceOfLocked(static_cast<pid_t>(f.tgid));
+      spans.push_back(MakeExportSpan(f, offset, it->second, host_));
+    }
+  }
+  otlp_->Enqueue(std::move(spans));
+}
+
 void Agent::FlushInterval() {
   auto t0 = std::chrono::steady_clock::now();
   std::vector<ProcessSnapshot> snapshots = session_->TakeProcessSnapshots();
   double snapshot_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   // Finished requests: their ids are labels on the samples already; the
-  // span records themselves are not stored (yet), so they must not pile up.
-  size_t spans = session_->TakeSpans().size();
+  // span records themselves are not stored, only exported (--otlp-endpoint),
+  // so they must not pile up.
+  std::vector<FinishedSpan> finished = session_->TakeSpans();
+  const size_t spans = finished.size();
+  if (otlp_) ExportSpans(finished);
   for (const ProcessSnapshot& snapshot : snapshots) {
     if (snapshot.process.samples == 0) continue;
     StoreProfile(snapshot);
@@ -291,6 +333,7 @@ Result<void> Agent::Run(const std::atomic<bool>& stop) {
   session_->Stop();
   FlushInterval();
   if (pusher_) pusher_->Stop(std::chrono::seconds(2));
+  if (otlp_) otlp_->Stop(std::chrono::seconds(2));
   return Ok();
 }
 
@@ -303,6 +346,7 @@ AgentStats Agent::stats() const {
   s.live_targets = session_->live_targets();
   s.session = session_->stats();
   if (pusher_) s.push = pusher_->stats();
+  if (otlp_) s.otlp = otlp_->stats();
   return s;
 }
 

@@ -26,6 +26,7 @@
 #include "profiler/base/result.h"
 #include "profiler/map_site_gauges.h"
 #include "profiler/overhead_budget.h"
+#include "profiler/otlp_exporter.h"
 #include "profiler/process_identity.h"
 #include "profiler/pyroscope_pusher.h"
 #include "profiler/session.h"
@@ -44,6 +45,7 @@ struct AgentOptions {
   bool kernel_stacks = true;
   std::string service;  // overrides every target's own service name when set
   std::optional<PushOptions> push;
+  std::optional<OtlpOptions> otlp;  // export --spans as OTLP traces (needs spans)
   std::chrono::milliseconds rescan_interval{30000};  // backstop for lost exec events
   std::string host;  // empty: this host's name
   size_t metrics_map_sites = 100;  // map sites exported as metrics (top by CPU)
@@ -72,6 +74,7 @@ struct AgentStats {
   uint64_t budget_raised = 0;
   size_t live_targets = 0;
   std::optional<PushStats> push;
+  std::optional<OtlpStats> otlp;
   SessionStats session;
 };
 
@@ -106,6 +109,8 @@ class Agent {
   void Rescan();
   void FlushInterval();
   void StoreProfile(const ProcessSnapshot& snapshot);
+  void ExportSpans(const std::vector<FinishedSpan>& spans);
+  std::string ServiceOfLocked(pid_t tgid) const;
   void ApplyRetention();
   // Measures the interval's cost and applies the budget's decision.
   void ApplyBudget();
@@ -115,6 +120,7 @@ class Agent {
   std::unique_ptr<Session> session_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<PyroscopePusher> pusher_;
+  std::unique_ptr<OtlpExporter> otlp_;
   TargetDiscovery discovery_;
   MapSiteGauges map_sites_;
   std::optional<OverheadBudget> budget_;

@@ -182,6 +182,28 @@ std::string PrometheusText(const AgentStats& s, const ProcessSelfStats& self, in
     w.Value("golens_agent_budget_changes_total", static_cast<double>(s.budget_lowered), "direction=\"down\"");
     w.Value("golens_agent_budget_changes_total", static_cast<double>(s.budget_raised), "direction=\"up\"");
   }
+  if (s.otlp) {
+    w.One("golens_agent_spans_exported_total", "counter", "HTTP spans an OTLP receiver accepted (--otlp-endpoint).",
+          static_cast<double>(s.otlp->exported));
+    w.Family("golens_agent_span_export_failures_total", "counter",
+             "OTLP export requests that failed, by reason (unreachable and busy are retried; rejected drops "
+             "the request's spans).");
+    w.Value("golens_agent_span_export_failures_total", static_cast<double>(s.otlp->failed_unreachable),
+            "reason=\"unreachable\"");
+    w.Value("golens_agent_span_export_failures_total", static_cast<double>(s.otlp->failed_retryable),
+            "reason=\"busy\"");
+    w.Value("golens_agent_span_export_failures_total", static_cast<double>(s.otlp->failed_rejected),
+            "reason=\"rejected\"");
+    w.Family("golens_agent_spans_dropped_total", "counter", "HTTP spans not exported over OTLP, by reason.");
+    w.Value("golens_agent_spans_dropped_total", static_cast<double>(s.otlp->dropped_full), "reason=\"queue_full\"");
+    w.Value("golens_agent_spans_dropped_total", static_cast<double>(s.otlp->rejected_spans), "reason=\"rejected\"");
+    w.Value("golens_agent_spans_dropped_total", static_cast<double>(s.otlp->invalid_spans), "reason=\"invalid\"");
+    w.Value("golens_agent_spans_dropped_total", static_cast<double>(s.otlp->dropped_at_stop), "reason=\"stopped\"");
+    w.One("golens_agent_span_export_queue_depth", "gauge", "HTTP spans waiting to be exported over OTLP.",
+          static_cast<double>(s.otlp->queue_depth));
+    w.One("golens_agent_span_export_up", "gauge", "1 when the last OTLP export attempt reached the receiver.",
+          s.otlp->receiver_up ? 1 : 0);
+  }
   w.One("process_cpu_seconds_total", "counter", "User and system CPU time of the golens agent.", self.cpu_seconds);
   w.One("process_resident_memory_bytes", "gauge", "Resident memory of the golens agent.",
         static_cast<double>(self.rss_bytes));

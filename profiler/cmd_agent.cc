@@ -34,6 +34,8 @@ struct AgentFlags {
   std::string service;
   std::string push;
   std::vector<std::string> push_headers;
+  std::string otlp_endpoint;
+  std::vector<std::string> otlp_headers;
   bool no_kernel = false;
   std::string metrics_listen;
   std::string max_overhead;
@@ -41,6 +43,20 @@ struct AgentFlags {
 };
 
 Error Usage(const std::string& message) { return MakeError(message, ErrorKind::kInvalidArgument); }
+
+// 'Name: value' header flags (--push-header, --otlp-header).
+Result<std::vector<std::pair<std::string, std::string>>> ParseHeaders(const std::vector<std::string>& flags,
+                                                                      const std::string& flag) {
+  std::vector<std::pair<std::string, std::string>> headers;
+  for (const std::string& header : flags) {
+    size_t colon = header.find(':');
+    if (colon == std::string::npos || colon == 0) return Usage(flag + " \"" + header + "\": want 'Name: value'");
+    std::string value = header.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(" \t"));
+    headers.emplace_back(header.substr(0, colon), value);
+  }
+  return headers;
+}
 
 Result<profiler::AgentOptions> MakeOptions(const AgentFlags& flags) {
   profiler::AgentOptions options;
@@ -81,16 +97,20 @@ Result<profiler::AgentOptions> MakeOptions(const AgentFlags& flags) {
   if (!flags.push.empty()) {
     profiler::PushOptions push;
     push.url = flags.push;
-    for (const std::string& header : flags.push_headers) {
-      size_t colon = header.find(':');
-      if (colon == std::string::npos || colon == 0) return Usage("--push-header \"" + header + "\": want 'Name: value'");
-      std::string value = header.substr(colon + 1);
-      value.erase(0, value.find_first_not_of(" \t"));
-      push.headers.emplace_back(header.substr(0, colon), value);
-    }
+    GOLENS_TRY(push.headers, ParseHeaders(flags.push_headers, "--push-header"));
     options.push = push;
   } else if (!flags.push_headers.empty()) {
     return Usage("--push-header needs --push URL");
+  }
+  if (!flags.otlp_endpoint.empty()) {
+    // The spans are what is exported: without --spans there would be none.
+    if (!flags.spans) return Usage("--otlp-endpoint needs --spans (the HTTP spans are what it exports)");
+    profiler::OtlpOptions otlp;
+    otlp.endpoint = flags.otlp_endpoint;
+    GOLENS_TRY(otlp.headers, ParseHeaders(flags.otlp_headers, "--otlp-header"));
+    options.otlp = otlp;
+  } else if (!flags.otlp_headers.empty()) {
+    return Usage("--otlp-header needs --otlp-endpoint URL");
   }
   return options;
 }
@@ -119,7 +139,9 @@ Result<void> RunAgent(const AgentFlags& flags) {
   GOLENS_LOG(kInfo) << "agent: profiling "
                     << (options.rules.all_go ? "every Go program" : "the selected processes") << " at "
                     << options.hz << " Hz into " << options.store_dir << " every " << flags.interval
-                    << (options.push ? ", pushing to " + options.push->url : "") << "; stop with Ctrl-C";
+                    << (options.push ? ", pushing to " + options.push->url : "")
+                    << (options.otlp ? ", spans to " + options.otlp->endpoint + "/v1/traces" : "")
+                    << "; stop with Ctrl-C";
   GOLENS_TRY_VOID(agent->Run(signals.stop_flag()));
   profiler::AgentStats s = agent->stats();
   std::string summary = "agent: stopped after " + std::to_string(s.intervals) + " intervals; " +
@@ -129,6 +151,19 @@ Result<void> RunAgent(const AgentFlags& flags) {
     summary += "; pushed " + std::to_string(s.push->sent);
     uint64_t lost = s.push->dropped_full + s.push->rejected + s.push->dropped_at_stop;
     if (lost) summary += ", " + std::to_string(lost) + " not pushed";
+  }
+  if (s.otlp) {
+    summary += "; " + std::to_string(s.otlp->exported) + " of " + std::to_string(s.spans_finished) +
+               " spans exported (OTLP)";
+    uint64_t lost = s.otlp->rejected_spans + s.otlp->invalid_spans + s.otlp->dropped_full + s.otlp->dropped_at_stop;
+    if (lost) {
+      summary += ", " + std::to_string(lost) + " not (" + std::to_string(s.otlp->rejected_spans) + " refused, " +
+                 std::to_string(s.otlp->dropped_full) + " queue full, " + std::to_string(s.otlp->dropped_at_stop) +
+                 " at stop)";
+    }
+    if (uint64_t failed = s.otlp->failed_unreachable + s.otlp->failed_retryable) {
+      summary += ", " + std::to_string(failed) + " failed attempts retried";
+    }
   }
   if (uint64_t lost = s.session.lost()) summary += "; " + std::to_string(lost) + " samples lost (ring buffer full)";
   GOLENS_LOG(kInfo) << summary;
@@ -155,6 +190,10 @@ void RegisterAgentCommand(CLI::App& app, int* exit_code) {
                   "target's environment, else its executable's name)");
   cmd->add_option("--push", flags->push, "Also push each profile to this Grafana Pyroscope URL (http://host:4040)");
   cmd->add_option("--push-header", flags->push_headers, "Header for push requests, 'Name: value' (repeatable)");
+  cmd->add_option("--otlp-endpoint", flags->otlp_endpoint,
+                  "With --spans: also export the HTTP spans as OpenTelemetry traces to this OTLP/HTTP receiver "
+                  "(http://host:4318; requests go to its /v1/traces)");
+  cmd->add_option("--otlp-header", flags->otlp_headers, "Header for OTLP requests, 'Name: value' (repeatable)");
   cmd->add_flag("--no-kernel", flags->no_kernel, "Leave out kernel stacks");
   cmd->add_option("--metrics-listen", flags->metrics_listen,
                   "Serve Prometheus metrics (agent health, Go map sites) at http://HOST:PORT/metrics");

@@ -365,10 +365,7 @@ Result<Outcome> Record(const RecordFlags& flags) {
 
   if (!flags.spans_out.empty()) {
     // CLOCK_MONOTONIC (bpf_ktime_get_ns) -> Unix time, for start_unix_nanos.
-    timespec mono{}, real{};
-    clock_gettime(CLOCK_MONOTONIC, &mono);
-    clock_gettime(CLOCK_REALTIME, &real);
-    int64_t offset = (static_cast<int64_t>(real.tv_sec) - mono.tv_sec) * 1000000000LL + (real.tv_nsec - mono.tv_nsec);
+    const int64_t offset = profiler::MonotonicToUnixNs();
     std::string jsonl;
     std::vector<profiler::FinishedSpan> spans = session->TakeSpans();
     for (const auto& span : spans) jsonl += profiler::SpanJson(span, offset) + "\n";

@@ -1,5 +1,7 @@
 #include "profiler/spans.h"
 
+#include <time.h>
+
 #include <cstring>
 #include <nlohmann/json.hpp>
 
@@ -28,6 +30,13 @@ bool LowerHex(std::string_view s) {
 bool AllZero(std::string_view s) { return s.find_first_not_of('0') == std::string_view::npos; }
 
 }  // namespace
+
+int64_t MonotonicToUnixNs() {
+  timespec mono{}, real{};
+  clock_gettime(CLOCK_MONOTONIC, &mono);
+  clock_gettime(CLOCK_REALTIME, &real);
+  return (static_cast<int64_t>(real.tv_sec) - mono.tv_sec) * 1000000000LL + (real.tv_nsec - mono.tv_nsec);
+}
 
 SpanIds DecodeSpanIds(const golens_span& span) {
   SpanIds ids;

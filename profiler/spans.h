@@ -35,6 +35,9 @@ struct FinishedSpan {
 
 FinishedSpan MakeFinishedSpan(const golens_span_end& end);
 
+// What to add to CLOCK_MONOTONIC (BPF's clock) for Unix time, now.
+int64_t MonotonicToUnixNs();
+
 // One line of --spans-out (JSON, no newline). `monotonic_to_unix_ns` is
 // added to the BPF clock to get Unix time.
 std::string SpanJson(const FinishedSpan& span, int64_t monotonic_to_unix_ns);
