@@ -32,23 +32,22 @@ BudgetState OverheadBudget::Update(double cost, std::string* reason) {
   last_cost_ = cost;
   if (cost > max_) {
     calm_ = 0;
-    int fitted = static_cast<int>(std::floor((0.8 * max_ - fixed) / per_hz));
-    if (current_.hz > 1 && fitted >= 1) {
-      next.hz = std::min(fitted, current_.hz - 1);
+    if (current_.hz > 1) {
+      // The rate that fits 80 % of the budget under the model; when the
+      // model says none does (its fixed part is noisy from two points),
+      // halve instead: the measurement decides again next interval.
+      int fitted = static_cast<int>(std::floor((0.8 * max_ - fixed) / per_hz));
+      next.hz = fitted >= 1 ? std::min(fitted, current_.hz - 1) : std::max(1, current_.hz / 2);
       *reason = "cost " + Percent(cost) + " over the budget " + Percent(max_) + ": sampling " +
                 std::to_string(current_.hz) + " -> " + std::to_string(next.hz) + " Hz";
     } else if (current_.spans) {
       next.spans = false;
-      *reason = "cost " + Percent(cost) + " over the budget " + Percent(max_) + ": span probes off";
-    } else if (current_.hz > 1 && fixed < max_) {
-      next.hz = 1;
-      *reason = "cost " + Percent(cost) + " over the budget " + Percent(max_) + ": sampling " +
-                std::to_string(current_.hz) + " -> 1 Hz";
+      *reason = "cost " + Percent(cost) + " over the budget " + Percent(max_) + " at 1 Hz: span probes off";
     } else if (!unreachable_) {
       unreachable_ = true;
-      *reason = "cost " + Percent(cost) + " stays over the budget " + Percent(max_) + ": about " + Percent(fixed) +
-                " does not depend on the sampling rate (storing profiles of many processes); keeping " +
-                std::to_string(current_.hz) + " Hz";
+      *reason = "cost " + Percent(cost) + " stays over the budget " + Percent(max_) +
+                " at 1 Hz without span probes: about " + Percent(fixed) +
+                " does not depend on the sampling rate (storing the profiles of many processes)";
     }
   } else if (cost < max_ / 2) {
     unreachable_ = false;

@@ -9,9 +9,9 @@
 // as fixed + per_hz x rate (storing profiles costs the same at any rate):
 // per_hz comes from the last two (rate, cost) points once the rate has
 // changed (at first, all of the cost is taken to scale), and the rate is set
-// to what fits 80 % of the budget. When the fixed part alone is over the
-// budget, lowering the rate cannot help: span probes go off, and the state
-// says the budget cannot be met (logged once) instead of sinking to 1 Hz. Turned
+// to what fits 80 % of the budget (halved when the model says no rate fits:
+// two noisy points are a weak model). When even 1 Hz without span probes is
+// over the budget, the state says the budget cannot be met (logged once). Turned
 // up again, in reverse order, after `calm_intervals` intervals under half the
 // budget, one step at a time (spans back, then the rate doubled up to the
 // configured one), so a busy moment does not make it oscillate.
