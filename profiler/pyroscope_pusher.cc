@@ -93,7 +93,7 @@ void PyroscopePusher::Enqueue(PushItem item) {
       queue_.pop_front();
       ++stats_.dropped_full;
     }
-    queue_.push_back(Queued{next_seq_++, std::make_shared<const PushItem>(std::move(item))});
+    queue_.push_back(Queued{next_seq_++, 0, std::make_shared<const PushItem>(std::move(item))});
   }
   wake_.notify_all();
 }
@@ -142,9 +142,16 @@ int PyroscopePusher::Send(const PushItem& item, std::string* error) {
   if (status >= 200 && status < 300) return 0;
   std::string body = result->body.substr(0, 200);
   *error = "HTTP " + std::to_string(status) + (body.empty() ? "" : ": " + body);
-  // 408/429 and server errors are worth retrying; other client errors are not.
-  if (status == 408 || status == 429 || status >= 500) return 1;
-  return 2;
+  // Requests that can never succeed are not retried. Anything else is: 408,
+  // 429 and 5xx, but also 422, which Pyroscope answers for a bad profile
+  // and for a transient ring state alike ("at least 1 live replicas
+  // required" while it shuts down or starts); Run gives up on one profile
+  // after kMaxStatusAttempts such answers.
+  if (status == 400 || status == 401 || status == 403 || status == 404 || status == 405 || status == 413 ||
+      status == 415) {
+    return 2;
+  }
+  return 3;
 }
 
 void PyroscopePusher::Run() {
@@ -160,6 +167,14 @@ void PyroscopePusher::Run() {
     std::string error;
     int outcome = Send(item, &error);
     lock.lock();
+    if (outcome == 3) {
+      // The server answered but not yet with success: retried, a few times.
+      if (!queue_.empty() && queue_.front().seq == front.seq && ++queue_.front().status_attempts < kMaxStatusAttempts) {
+        outcome = 1;
+      } else {
+        outcome = 2;
+      }
+    }
     if (outcome == 1) {
       ++stats_.failed_attempts;
       if (stats_.server_up) {

@@ -80,7 +80,8 @@ class PyroscopePusher {
  private:
   explicit PyroscopePusher(PushOptions options);
   void Run();
-  // 0 ok, 1 retry later, 2 rejected for good.
+  // 0 ok, 1 unreachable (retry later), 2 rejected for good, 3 answered
+  // without success (retried a few times).
   int Send(const PushItem& item, std::string* error);
 
   PushOptions options_;
@@ -88,8 +89,10 @@ class PyroscopePusher {
   std::string path_prefix_;
   mutable std::mutex mu_;
   std::condition_variable wake_;
+  static constexpr int kMaxStatusAttempts = 5;  // answers other than success before a profile is dropped
   struct Queued {
     uint64_t seq;
+    int status_attempts = 0;
     std::shared_ptr<const PushItem> item;
   };
   std::deque<Queued> queue_;

@@ -4,12 +4,14 @@
 // Go program detection on real binaries, and the push queue against a real
 // closed port (bounded, counted, never blocking).
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -207,6 +209,52 @@ TEST(Push, BadUrlsAreUsageErrors) {
     ASSERT_FALSE(pusher.ok()) << url;
     EXPECT_EQ(pusher.error().kind, ErrorKind::kInvalidArgument) << url;
   }
+}
+
+// A real HTTP server on loopback answering like Pyroscope does: 422 twice
+// (its ring not ready yet) then 200 for the first profile, 400 for the
+// second: the first is retried and sent, the second dropped at once.
+TEST(Push, TransientAnswersAreRetriedBadRequestsAreNot) {
+  httplib::Server server;
+  std::atomic<int> calls{0};
+  std::atomic<int> first_attempts{0};
+  server.Post("/prefix/ingest", [&](const httplib::Request& req, httplib::Response& res) {
+    ++calls;
+    if (req.get_param_value("from") == "1") {
+      res.status = ++first_attempts <= 2 ? 422 : 200;
+    } else {
+      res.status = 400;
+    }
+    res.set_content(res.status == 200 ? "" : "at least 1 live replicas required", "text/plain");
+  });
+  int port = server.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread t([&] { server.listen_after_bind(); });
+  PushOptions options;
+  options.url = "http://127.0.0.1:" + std::to_string(port) + "/prefix/";
+  options.initial_backoff = 10ms;
+  options.max_backoff = 20ms;
+  auto pusher = PyroscopePusher::Create(options);
+  ASSERT_TRUE(pusher.ok()) << pusher.error().message;
+  for (int from : {1, 2}) {
+    PushItem item;
+    item.service = "svc";
+    item.from_s = from;
+    item.until_s = from + 1;
+    item.pprof_gzip = "x";
+    (*pusher)->Enqueue(std::move(item));
+  }
+  for (int i = 0; i < 200 && ((*pusher)->stats().sent + (*pusher)->stats().rejected) < 2; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  PushStats s = (*pusher)->stats();
+  EXPECT_EQ(s.sent, 1u);
+  EXPECT_EQ(s.rejected, 1u);
+  EXPECT_EQ(first_attempts.load(), 3);
+  EXPECT_EQ(calls.load(), 4) << "the 400 is not retried";
+  (*pusher)->Stop(0ms);
+  server.stop();
+  t.join();
 }
 
 // A port nobody listens on: Enqueue never blocks, the queue stays bounded
