@@ -8,6 +8,7 @@
 
 #include <google/protobuf/arena.h>
 
+#include "profiler/base/percent_encode.h"
 #include "profiler/otlp_trace.pb.h"
 
 namespace golens::profiler {
@@ -30,21 +31,6 @@ std::optional<std::string> HexBytes(const std::string& hex, size_t bytes) {
     int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) return std::nullopt;
     out[i] = static_cast<char>(hi << 4 | lo);
-  }
-  return out;
-}
-
-std::string PercentEncode(const std::string& s) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
   }
   return out;
 }

@@ -5,24 +5,10 @@
 #include <algorithm>
 
 #include "profiler/base/log.h"
+#include "profiler/base/percent_encode.h"
 
 namespace golens::profiler {
 namespace {
-
-std::string PercentEncode(const std::string& s) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
 
 // Label names: [a-zA-Z_][a-zA-Z0-9_]* (Prometheus rules, which Pyroscope follows).
 std::string SanitizeLabelName(const std::string& name) {
