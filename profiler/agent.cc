@@ -62,7 +62,8 @@ Result<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options) {
   session.spans = options.spans;
   session.attributes.spans = options.spans;
   session.report_all_execs = true;
-  session.maps.mode = options.map_stats ? MapsMode::kSampled : MapsMode::kOff;
+  session.maps = options.maps;
+  session.maps.keep_probes = false;  // the agent takes per-site histograms, not each lookup
   session.comment_prefix = "golens agent";
   GOLENS_TRY(agent->session_, Session::Create(session));
   Agent* self = agent.get();
@@ -78,7 +79,7 @@ Result<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options) {
     if (auto stats = agent->session_->EnableBpfRunTime(); !stats.ok()) {
       return stats.error().Context("--max-overhead needs the kernel's BPF run-time statistics");
     }
-    agent->budget_.emplace(options.max_overhead, BudgetState{options.hz, options.spans});
+    agent->budget_.emplace(options.max_overhead, BudgetState{options.hz, options.spans, options.maps.mode == MapsMode::kDeep});
   }
   if (options.push) {
     PushOptions push = *options.push;
@@ -140,6 +141,17 @@ void Agent::Rescan() {
   for (pid_t pid : discovery_.Scan()) AddIfMatching(pid);
 }
 
+std::string Agent::ServiceOf(const IntervalProcess& process) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = identities_.find(IdentityKey{process.id.pid, process.id.start_ticks, process.exe_path});
+    if (it != identities_.end() && !it->second.info.service.empty()) return it->second.info.service;
+  }
+  // Seen only through a snapshot (attached and gone between callbacks).
+  if (!options_.service.empty()) return options_.service;
+  return ReadProcessIdentity(process.id.pid, process.exe_path).service;
+}
+
 void Agent::StoreProfile(const ProcessSnapshot& snapshot) {
   const IntervalProcess& process = snapshot.process;
   store::ProfileMeta meta;
@@ -152,11 +164,7 @@ void Agent::StoreProfile(const ProcessSnapshot& snapshot) {
       meta.build_id = it->second.build_id;
     }
   }
-  if (meta.service.empty()) {
-    // Seen only through a snapshot (attached and gone between callbacks).
-    ProcessIdentityInfo info = ReadProcessIdentity(process.id.pid, process.exe_path);
-    meta.service = options_.service.empty() ? info.service : options_.service;
-  }
+  if (meta.service.empty()) meta.service = ServiceOf(process);
   if (meta.build_id.empty() && !snapshot.profile.mappings.empty()) {
     meta.build_id = snapshot.profile.mappings[0].build_id;
   }
@@ -245,7 +253,11 @@ void Agent::FlushInterval() {
   const size_t spans = finished.size();
   if (otlp_) ExportSpans(finished);
   for (const ProcessSnapshot& snapshot : snapshots) {
-    if (snapshot.process.samples == 0) continue;
+    if (!snapshot.map_sites.empty()) {
+      const std::string service = ServiceOf(snapshot.process);
+      for (const MapSiteProbes& site : snapshot.map_sites) map_sites_.AddProbes(service, site.site, site.lookups);
+    }
+    if (snapshot.process.samples == 0) continue;  // only probed lookups: nothing to store
     StoreProfile(snapshot);
   }
   std::lock_guard<std::mutex> lock(mu_);
@@ -276,6 +288,7 @@ void Agent::ApplyBudget() {
     }
   }
   if (next.spans != before.spans) session_->SetSpansActive(next.spans);
+  if (next.map_probes != before.map_probes) session_->SetMapProbesActive(next.map_probes);
   if (!reason.empty()) {
     GOLENS_LOG(kInfo) << "agent: " << reason;
   }
@@ -284,8 +297,9 @@ void Agent::ApplyBudget() {
   stats_.overhead_budget = budget_->max_fraction();
   stats_.hz = next.hz;
   stats_.spans_active = next.spans;
-  bool lowered = next.hz < before.hz || (before.spans && !next.spans);
-  bool raised = next.hz > before.hz || (!before.spans && next.spans);
+  stats_.map_probes_active = next.map_probes;
+  bool lowered = next.hz < before.hz || (before.spans && !next.spans) || (before.map_probes && !next.map_probes);
+  bool raised = next.hz > before.hz || (!before.spans && next.spans) || (!before.map_probes && next.map_probes);
   stats_.budget_lowered += lowered;
   stats_.budget_raised += raised;
 }

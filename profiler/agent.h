@@ -41,7 +41,9 @@ struct AgentOptions {
   int hz = 19;
   std::chrono::seconds retention{7 * 24 * 3600};
   bool spans = false;
-  bool map_stats = true;  // sampled map statistics (no probes); deep mode is record's
+  // Go map statistics: sampled (no probes; gauges), deep (also duty-cycled
+  // lookup probes: probe count and bucket depth histograms), off.
+  SessionOptions::Maps maps;
   bool kernel_stacks = true;
   std::string service;  // overrides every target's own service name when set
   std::optional<PushOptions> push;
@@ -70,6 +72,7 @@ struct AgentStats {
   double overhead_budget = 0;
   int hz = 0;
   bool spans_active = false;
+  bool map_probes_active = false;
   uint64_t budget_lowered = 0;
   uint64_t budget_raised = 0;
   size_t live_targets = 0;
@@ -109,6 +112,8 @@ class Agent {
   void Rescan();
   void FlushInterval();
   void StoreProfile(const ProcessSnapshot& snapshot);
+  // The service a snapshot's process is stored under.
+  std::string ServiceOf(const IntervalProcess& process);
   void ExportSpans(const std::vector<FinishedSpan>& spans);
   std::string ServiceOfLocked(pid_t tgid) const;
   void ApplyRetention();

@@ -5,9 +5,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <sstream>
+#include <string_view>
+#include <vector>
 
 namespace golens::profiler {
 namespace {
@@ -60,24 +65,63 @@ std::string BpfCounterId(int metric) {
 class Writer {
  public:
   void Family(const std::string& name, const char* type, const std::string& help) {
-    out_ << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
+    out_ += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
   }
-  void Value(const std::string& name, double value, const std::string& labels = "") {
-    out_ << name;
-    if (!labels.empty()) out_ << "{" << labels << "}";
+  void Value(std::string_view name, double value, std::string_view labels = "", std::string_view extra_label = "") {
+    out_ += name;
+    if (!labels.empty() || !extra_label.empty()) {
+      out_ += '{';
+      out_ += labels;
+      if (!labels.empty() && !extra_label.empty()) out_ += ',';
+      out_ += extra_label;
+      out_ += '}';
+    }
+    out_ += ' ';
+    // Counts are most of a histogram's text: integers without printf.
     char buf[64];
-    std::snprintf(buf, sizeof buf, " %.17g\n", value);
-    out_ << buf;
+    if (value == std::floor(value) && std::fabs(value) < 9.0e15) {
+      auto [end, ec] = std::to_chars(buf, buf + sizeof buf, static_cast<int64_t>(value));
+      out_.append(buf, end);
+    } else {
+      int n = std::snprintf(buf, sizeof buf, "%.17g", value);
+      out_.append(buf, static_cast<size_t>(n));
+    }
+    out_ += '\n';
   }
   void One(const std::string& name, const char* type, const std::string& help, double value) {
     Family(name, type, help);
     Value(name, value);
   }
-  std::string str() const { return out_.str(); }
+  // A Prometheus histogram from exact counts per value: cumulative buckets
+  // at `bounds`, +Inf, _sum and _count.
+  void Histogram(const std::string& name, const std::map<uint32_t, uint64_t>& counts,
+                 const std::vector<uint32_t>& bounds, const std::string& labels) {
+    uint64_t total = 0;
+    double sum = 0;
+    for (const auto& [value, n] : counts) {
+      total += n;
+      sum += static_cast<double>(value) * static_cast<double>(n);
+    }
+    const std::string bucket = name + "_bucket";
+    auto it = counts.begin();
+    uint64_t below = 0;
+    char le[32];
+    for (uint32_t bound : bounds) {
+      for (; it != counts.end() && it->first <= bound; ++it) below += it->second;
+      int n = std::snprintf(le, sizeof le, "le=\"%u\"", bound);
+      Value(bucket, static_cast<double>(below), labels, std::string_view(le, static_cast<size_t>(n)));
+    }
+    Value(bucket, static_cast<double>(total), labels, "le=\"+Inf\"");
+    Value(name + "_sum", sum, labels);
+    Value(name + "_count", static_cast<double>(total), labels);
+  }
+  std::string str() const { return out_; }
 
  private:
-  std::ostringstream out_;
+  std::string out_;
 };
+
+std::string SiteLabels(const std::pair<std::string, std::string>& service_site);
 
 }  // namespace
 
@@ -91,6 +135,15 @@ std::string EscapePrometheusLabel(const std::string& value) {
   }
   return out;
 }
+
+namespace {
+
+std::string SiteLabels(const std::pair<std::string, std::string>& service_site) {
+  return "service=\"" + EscapePrometheusLabel(service_site.first) + "\",site=\"" +
+         EscapePrometheusLabel(service_site.second) + "\"";
+}
+
+}  // namespace
 
 ProcessSelfStats ReadProcessSelfStats() {
   ProcessSelfStats s;
@@ -178,6 +231,8 @@ std::string PrometheusText(const AgentStats& s, const ProcessSelfStats& self, in
           s.overhead_budget);
     w.One("golens_agent_sampling_hz", "gauge", "The sampling rate the budget lets the agent use now.", s.hz);
     w.One("golens_agent_spans_active", "gauge", "1 when the span probes are attached.", s.spans_active ? 1 : 0);
+    w.One("golens_agent_map_probes_active", "gauge", "1 when deep map mode's lookup probes are cycling.",
+          s.map_probes_active ? 1 : 0);
     w.Family("golens_agent_budget_changes_total", "counter", "Changes the overhead budget made, by direction.");
     w.Value("golens_agent_budget_changes_total", static_cast<double>(s.budget_lowered), "direction=\"down\"");
     w.Value("golens_agent_budget_changes_total", static_cast<double>(s.budget_raised), "direction=\"up\"");
@@ -209,24 +264,54 @@ std::string PrometheusText(const AgentStats& s, const ProcessSelfStats& self, in
         static_cast<double>(self.rss_bytes));
 
   auto top = maps.Top();
+  std::vector<std::string> site_labels;  // escaped once per site, used by every family
+  site_labels.reserve(top.size());
+  for (const auto& entry : top) site_labels.push_back(SiteLabels(entry.first));
   w.Family("golens_map_site_cpu_seconds_total", "counter",
            "CPU in Go map operations called from a site (top sites by CPU).");
-  for (const auto& [key, site] : top) {
-    w.Value("golens_map_site_cpu_seconds_total", static_cast<double>(site.cpu_ns) / 1e9,
-            "service=\"" + EscapePrometheusLabel(key.first) + "\",site=\"" + EscapePrometheusLabel(key.second) + "\"");
+  for (size_t i = 0; i < top.size(); ++i) {
+    const MapSiteGauges::Site& site = top[i].second;
+    w.Value("golens_map_site_cpu_seconds_total", static_cast<double>(site.cpu_ns) / 1e9, site_labels[i]);
   }
   w.Family("golens_map_site_entries", "gauge", "Entries of the map last sampled at a site (map_len).");
-  for (const auto& [key, site] : top) {
+  for (size_t i = 0; i < top.size(); ++i) {
+    const MapSiteGauges::Site& site = top[i].second;
     if (site.len < 0) continue;
-    w.Value("golens_map_site_entries", site.len,
-            "service=\"" + EscapePrometheusLabel(key.first) + "\",site=\"" + EscapePrometheusLabel(key.second) + "\"");
+    w.Value("golens_map_site_entries", site.len, site_labels[i]);
   }
   w.Family("golens_map_site_load_ratio", "gauge",
            "Load of the map last sampled at a site, as a fraction of what it holds before growing.");
-  for (const auto& [key, site] : top) {
+  for (size_t i = 0; i < top.size(); ++i) {
+    const MapSiteGauges::Site& site = top[i].second;
     if (site.load_ratio < 0) continue;
-    w.Value("golens_map_site_load_ratio", site.load_ratio,
-            "service=\"" + EscapePrometheusLabel(key.first) + "\",site=\"" + EscapePrometheusLabel(key.second) + "\"");
+    w.Value("golens_map_site_load_ratio", site.load_ratio, site_labels[i]);
+  }
+  // Deep mode: probe counts run to 8 slots x 16 buckets (bucket maps) and
+  // bucket depth to BPF's walk limit; the bounds resolve the healthy range
+  // (1-2) finely and long chains coarsely, as a Grafana heatmap needs.
+  static const std::vector<uint32_t> kProbeBounds = {1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 24, 32, 64, 128};
+  static const std::vector<uint32_t> kDepthBounds = {1, 2, 3, 4, 6, 8, 12, 16};
+  w.Family("golens_map_lookup_probes", "histogram",
+           "Per probed map lookup at a site (deep mode): slots compared (bucket maps, Go < 1.24) or groups "
+           "examined (Swiss tables).");
+  for (size_t i = 0; i < top.size(); ++i) {
+    const MapSiteGauges::Site& site = top[i].second;
+    if (site.lookups.lookups == 0) continue;
+    w.Histogram("golens_map_lookup_probes", site.lookups.probes, kProbeBounds, site_labels[i]);
+  }
+  w.Family("golens_map_lookup_bucket_depth", "histogram",
+           "Per probed map lookup at a site (deep mode): buckets of the overflow chain visited (1 = the key's own "
+           "bucket), or groups visited (Swiss tables).");
+  for (size_t i = 0; i < top.size(); ++i) {
+    const MapSiteGauges::Site& site = top[i].second;
+    if (site.lookups.lookups == 0) continue;
+    w.Histogram("golens_map_lookup_bucket_depth", site.lookups.depth, kDepthBounds, site_labels[i]);
+  }
+  w.Family("golens_map_lookup_hits_total", "counter", "Probed map lookups at a site that found their key (deep mode).");
+  for (size_t i = 0; i < top.size(); ++i) {
+    const MapSiteGauges::Site& site = top[i].second;
+    if (site.lookups.lookups == 0) continue;
+    w.Value("golens_map_lookup_hits_total", static_cast<double>(site.lookups.hits), site_labels[i]);
   }
   return w.str();
 }

@@ -14,6 +14,7 @@
 #include "profiler/base/log.h"
 #include "profiler/capabilities.h"
 #include "profiler/cli_errors.h"
+#include "profiler/cmd_maps_options.h"
 #include "profiler/cmd_signals.h"
 #include "profiler/commands.h"
 #include "profiler/base/duration.h"
@@ -30,7 +31,7 @@ struct AgentFlags {
   int hz = 19;
   std::string retention = "168h";
   bool spans = false;
-  std::string maps = "sampled";
+  MapsFlags maps;
   std::string service;
   std::string push;
   std::vector<std::string> push_headers;
@@ -92,8 +93,7 @@ Result<profiler::AgentOptions> MakeOptions(const AgentFlags& flags) {
     }
     options.max_overhead = percent ? value / 100 : value;
   }
-  if (flags.maps != "sampled" && flags.maps != "off") return Usage("--maps: sampled or off");
-  options.map_stats = flags.maps == "sampled";
+  GOLENS_TRY_VOID(ApplyMapsFlags(flags.maps, &options.maps));
   if (!flags.push.empty()) {
     profiler::PushOptions push;
     push.url = flags.push;
@@ -184,7 +184,7 @@ void RegisterAgentCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--hz", flags->hz, "Samples per second per CPU")->capture_default_str();
   cmd->add_option("--retention", flags->retention, "Delete stored profiles older than this")->capture_default_str();
   cmd->add_flag("--spans", flags->spans, "Zero-code HTTP spans (trace_id/span_id labels), as in record");
-  cmd->add_option("--maps", flags->maps, "Go map statistics: sampled or off")->capture_default_str();
+  AddMapsFlags(cmd, &flags->maps, /*probe_file=*/false);
   cmd->add_option("--service", flags->service,
                   "Service name for every target (default: GOLENS_SERVICE or OTEL_SERVICE_NAME in the "
                   "target's environment, else its executable's name)");
@@ -199,7 +199,8 @@ void RegisterAgentCommand(CLI::App& app, int* exit_code) {
                   "Serve Prometheus metrics (agent health, Go map sites) at http://HOST:PORT/metrics");
   cmd->add_option("--max-overhead", flags->max_overhead,
                   "Keep the agent's cost (its CPU and its BPF programs') under this share of the host's CPU, "
-                  "e.g. 1%: lowers the sampling rate, then turns span probes off; raises them when load allows");
+                  "e.g. 1%: lowers the sampling rate, then turns map lookup probes and span probes off; raises them "
+                  "when load allows");
   cmd->add_option("--metrics-map-sites", flags->metrics_map_sites, "Map access sites exported as metrics (top by CPU)")
       ->capture_default_str();
   cmd->callback([flags, exit_code] {

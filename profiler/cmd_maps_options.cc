@@ -23,7 +23,7 @@ Result<std::chrono::milliseconds> Millis(const std::string& flag, const std::str
 
 }  // namespace
 
-void AddMapsFlags(CLI::App* cmd, MapsFlags* flags) {
+void AddMapsFlags(CLI::App* cmd, MapsFlags* flags, bool probe_file) {
   cmd->add_option("--maps", flags->mode,
                   "Go map statistics: sampled (samples in map code carry map_len, map_buckets, map_load_pct and "
                   "map_site; no probes), deep (also probe fast32/fast64 lookups for probe counts and bucket "
@@ -33,7 +33,7 @@ void AddMapsFlags(CLI::App* cmd, MapsFlags* flags) {
       ->capture_default_str();
   cmd->add_option("--maps-period", flags->period, "With --maps deep: one probe window per this long")
       ->capture_default_str();
-  cmd->add_option("--maps-out", flags->out, "With --maps deep: one JSON line per probed lookup");
+  if (probe_file) cmd->add_option("--maps-out", flags->out, "With --maps deep: one JSON line per probed lookup");
 }
 
 Result<void> ApplyMapsFlags(const MapsFlags& flags, profiler::SessionOptions::Maps* maps) {

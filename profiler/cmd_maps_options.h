@@ -1,4 +1,4 @@
-// The map statistics flags of `golens record` (and later the agent):
+// The map statistics flags of `golens record` and `golens agent`:
 // --maps sampled|deep|off, deep mode's duty cycle (--maps-window,
 // --maps-period) and --maps-out (one JSON line per probed lookup).
 #pragma once
@@ -23,7 +23,8 @@ struct MapsFlags {
   std::string out;
 };
 
-void AddMapsFlags(CLI::App* cmd, MapsFlags* flags);
+// `probe_file`: also --maps-out (record; the agent keeps histograms instead).
+void AddMapsFlags(CLI::App* cmd, MapsFlags* flags, bool probe_file = true);
 // Checks the flags (a usage error names the bad one) and sets `maps`.
 Result<void> ApplyMapsFlags(const MapsFlags& flags, profiler::SessionOptions::Maps* maps);
 // --maps-out: the probed lookups as JSON lines. Adds what it wrote to

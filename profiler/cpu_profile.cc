@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "pprof/builder.h"
+#include "profiler/map_site_probes.h"
 #include "profiler/native_unwind.h"
 
 namespace golens::profiler {
@@ -34,7 +35,8 @@ class ProfileAssembler {
     header.duration_nanos = std::max<int64_t>(0, interval_.end_wall_ns() - interval_.start_wall_ns());
     const IntervalProcess* first = nullptr;
     for (const IntervalProcess& p : interval_.processes()) {
-      if (!Included(p.key)) continue;
+      // A process with only probed map lookups (deep mode) has no samples here.
+      if (!Included(p.key) || p.samples == 0) continue;
       if (!first) first = &p;
       header.comments.push_back(ProcessComment(options_.comment_prefix, p));
     }
@@ -189,7 +191,7 @@ class ProfileAssembler {
         if (a.key != kMapSiteKey || frame >= stack.user.size()) return;
         std::string name = FrameName(stack, frame);
         if (!name.empty()) out->push_back(pprof::Label{a.key, std::move(name), 0, ""});
-        if (const MapProbeHistogram* probes = interval_.MapProbes(stack.user_mapping[frame], stack.user[frame])) {
+        if (const MapProbeHistogram* probes = interval_.MapProbes(stack.process, stack.user_mapping[frame], stack.user[frame])) {
           probes->AppendLabels(out);
         }
       };
@@ -202,11 +204,8 @@ class ProfileAssembler {
   std::string FrameName(const StackKey& key, size_t frame) const {
     if (frame >= key.user.size()) return "";
     auto it = user_frames_.find({key.user_mapping[frame], LookupAddress(key.user[frame], frame == 0 && !key.kernel_mode)});
-    if (it == user_frames_.end() || !it->second || it->second->frames.empty()) return "";
-    const symbolizer::Frame& f = it->second->frames.front();
-    std::string_view file = f.file;
-    if (size_t slash = file.rfind('/'); slash != std::string_view::npos) file.remove_prefix(slash + 1);
-    return f.function + " " + std::string(file) + ":" + std::to_string(f.line);
+    if (it == user_frames_.end() || !it->second) return "";
+    return MapSiteName(*it->second);
   }
 
   const Interval& interval_;

@@ -4,12 +4,12 @@
 
 namespace golens::profiler {
 
-void Interval::AddMapProbe(uint32_t mapping, uint64_t site, const golens_map_probe& probe) {
-  map_probes_[{mapping, site}].Add(probe);
+void Interval::AddMapProbe(uint32_t process, uint32_t mapping, uint64_t site, const golens_map_probe& probe) {
+  map_probes_[{process, mapping, site}].Add(probe);
 }
 
-const MapProbeHistogram* Interval::MapProbes(uint32_t mapping, uint64_t site) const {
-  auto it = map_probes_.find({mapping, site});
+const MapProbeHistogram* Interval::MapProbes(uint32_t process, uint32_t mapping, uint64_t site) const {
+  auto it = map_probes_.find({process, mapping, site});
   return it == map_probes_.end() ? nullptr : &it->second;
 }
 namespace {
@@ -46,6 +46,12 @@ uint32_t Interval::MappingIndex(const std::shared_ptr<const MappingRecord>& mapp
 }
 
 uint32_t Interval::CountProcess(const ProcessState& process) {
+  uint32_t key = ProcessKey(process);
+  ++processes_[key].samples;
+  return key;
+}
+
+uint32_t Interval::ProcessKey(const ProcessState& process) {
   auto key = std::make_tuple(process.pid(), process.id().start_ticks, process.program_generation());
   auto [it, inserted] = process_index_.emplace(key, processes_.size());
   if (inserted) {
@@ -57,9 +63,7 @@ uint32_t Interval::CountProcess(const ProcessState& process) {
     if (auto main = process.MainMapping()) p.main_mapping = MappingIndex(main);
     processes_.push_back(std::move(p));
   }
-  IntervalProcess& p = processes_[it->second];
-  ++p.samples;
-  return p.key;
+  return processes_[it->second].key;
 }
 
 void Interval::PutFirst(const ProcessIdentity& id) {

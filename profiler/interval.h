@@ -56,12 +56,19 @@ class Interval {
   uint32_t MappingIndex(const std::shared_ptr<const MappingRecord>& mapping);
   // Counts one sample of `process`; returns its IntervalProcess::key.
   uint32_t CountProcess(const ProcessState& process);
+  // The IntervalProcess::key of `process`, without counting a sample (its
+  // probed map lookups may come before or without any sample).
+  uint32_t ProcessKey(const ProcessState& process);
   void Add(StackKey key, uint64_t count = 1);
-  // Deep map mode: one probed lookup called from return address `site` in
-  // mapping `mapping` (an index from MappingIndex).
-  void AddMapProbe(uint32_t mapping, uint64_t site, const golens_map_probe& probe);
-  // The lookups probed at a site (a user frame of a stack), or null.
-  const MapProbeHistogram* MapProbes(uint32_t mapping, uint64_t site) const;
+  // Deep map mode: one probed lookup of process `process` (a ProcessKey)
+  // called from return address `site` in mapping `mapping` (an index from
+  // MappingIndex).
+  void AddMapProbe(uint32_t process, uint32_t mapping, uint64_t site, const golens_map_probe& probe);
+  // The lookups a process probed at a site (a user frame of a stack), or null.
+  const MapProbeHistogram* MapProbes(uint32_t process, uint32_t mapping, uint64_t site) const;
+  // Every probed site: (process key, mapping, return address) -> lookups.
+  using MapProbeKey = std::tuple<uint32_t, uint32_t, uint64_t>;
+  const std::map<MapProbeKey, MapProbeHistogram>& map_probes() const { return map_probes_; }
   // Moves the programs of process `pid` (with that start) to the front of
   // processes(): its executable becomes the profile's mapping[0].
   void PutFirst(const ProcessIdentity& id);
@@ -86,7 +93,7 @@ class Interval {
   const MappingRecord* last_mapping_ = nullptr;  // the last MappingIndex answer
   uint32_t last_index_ = 0;
   std::vector<IntervalProcess> processes_;
-  std::map<std::pair<uint32_t, uint64_t>, MapProbeHistogram> map_probes_;
+  std::map<MapProbeKey, MapProbeHistogram> map_probes_;
   std::map<std::tuple<pid_t, uint64_t, uint32_t>, size_t> process_index_;  // (pid, start, program generation)
   uint64_t total_ = 0;
 };

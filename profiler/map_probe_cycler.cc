@@ -39,6 +39,16 @@ uint64_t MapProbeCycler::windows() const {
   return windows_;
 }
 
+void MapProbeCycler::SetActive(bool active) {
+  std::lock_guard<std::mutex> lock(mu_);
+  active_ = active;
+}
+
+bool MapProbeCycler::active() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return active_;
+}
+
 bool MapProbeCycler::Sleep(std::chrono::milliseconds d) {
   std::unique_lock<std::mutex> lock(mu_);
   return !cv_.wait_for(lock, d, [this] { return stopping_; });
@@ -52,6 +62,7 @@ void MapProbeCycler::Loop() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       std::erase_if(programs_, [](const auto& entry) { return entry.second.binary.expired(); });
+      if (!active_) continue;
       for (auto& [key, program] : programs_) {
         if (program.sites.empty()) continue;
         auto probes = sampler_->AttachMapProbes(program.path, program.sites);

@@ -38,6 +38,10 @@ class MapProbeCycler {
   void Start();
   void Stop();  // detaches everything
   uint64_t windows() const;
+  // Paused: no windows (the overhead budget's knob); the window in progress
+  // ends as planned.
+  void SetActive(bool active);
+  bool active() const;
 
  private:
   void Loop();
@@ -57,6 +61,7 @@ class MapProbeCycler {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
+  bool active_ = true;
   std::map<uint64_t, Program> programs_;  // by BinaryRecord::cache_key()
   uint64_t windows_ = 0;
   std::thread thread_;

@@ -11,6 +11,13 @@ void MapProbeHistogram::Add(const golens_map_probe& probe) {
   if (probe.flags & GOLENS_MAP_PROBE_HIT) ++hits;
 }
 
+void MapProbeHistogram::Merge(const MapProbeHistogram& other) {
+  for (const auto& [value, n] : other.probes) probes[value] += n;
+  for (const auto& [value, n] : other.depth) depth[value] += n;
+  lookups += other.lookups;
+  hits += other.hits;
+}
+
 uint32_t HistogramQuantile(const std::map<uint32_t, uint64_t>& histogram, double q) {
   uint64_t total = 0;
   for (const auto& [value, n] : histogram) total += n;

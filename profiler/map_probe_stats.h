@@ -29,6 +29,7 @@ struct MapProbeHistogram {
   uint64_t hits = 0;
 
   void Add(const golens_map_probe& probe);
+  void Merge(const MapProbeHistogram& other);
   // map_probed, map_probes_{p50,p99,max,over5_pct}, map_depth_{p50,p99,max}.
   void AppendLabels(std::vector<pprof::Label>* labels) const;
 };

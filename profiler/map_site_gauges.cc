@@ -25,13 +25,33 @@ void MapSiteGauges::Add(const std::string& service, const pprof::Profile& profil
   }
 }
 
+void MapSiteGauges::AddProbes(const std::string& service, const std::string& site, const MapProbeHistogram& lookups) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto key = std::make_pair(service, site);
+  if (sites_.size() >= 4 * max_sites_ && !sites_.count(key)) return;
+  sites_[key].lookups.Merge(lookups);
+}
+
 std::vector<std::pair<std::pair<std::string, std::string>, MapSiteGauges::Site>> MapSiteGauges::Top() const {
   std::lock_guard<std::mutex> lock(mu_);
-  std::vector<std::pair<std::pair<std::string, std::string>, Site>> top(sites_.begin(), sites_.end());
-  std::sort(top.begin(), top.end(), [](const auto& a, const auto& b) {
-    return a.second.cpu_ns != b.second.cpu_ns ? a.second.cpu_ns > b.second.cpu_ns : a.first < b.first;
-  });
-  if (top.size() > max_sites_) top.resize(max_sites_);
+  // Rank iterators, copy only the winners: sites carry histograms, and up
+  // to 4 x max_sites are tracked.
+  using Entry = decltype(sites_)::const_iterator;
+  std::vector<Entry> ranked;
+  ranked.reserve(sites_.size());
+  for (auto it = sites_.begin(); it != sites_.end(); ++it) ranked.push_back(it);
+  auto before = [](Entry a, Entry b) {
+    if (a->second.cpu_ns != b->second.cpu_ns) return a->second.cpu_ns > b->second.cpu_ns;
+    if (a->second.lookups.lookups != b->second.lookups.lookups) {
+      return a->second.lookups.lookups > b->second.lookups.lookups;
+    }
+    return a->first < b->first;
+  };
+  const size_t n = std::min(max_sites_, ranked.size());
+  std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(n), ranked.end(), before);
+  std::vector<std::pair<std::pair<std::string, std::string>, Site>> top;
+  top.reserve(n);
+  for (size_t i = 0; i < n; ++i) top.emplace_back(ranked[i]->first, ranked[i]->second);
   return top;
 }
 

@@ -40,13 +40,16 @@ BudgetState OverheadBudget::Update(double cost, std::string* reason) {
       next.hz = fitted >= 1 ? std::min(fitted, current_.hz - 1) : std::max(1, current_.hz / 2);
       *reason = "cost " + Percent(cost) + " over the budget " + Percent(max_) + ": sampling " +
                 std::to_string(current_.hz) + " -> " + std::to_string(next.hz) + " Hz";
+    } else if (current_.map_probes) {
+      next.map_probes = false;
+      *reason = "cost " + Percent(cost) + " over the budget " + Percent(max_) + " at 1 Hz: map lookup probes off";
     } else if (current_.spans) {
       next.spans = false;
       *reason = "cost " + Percent(cost) + " over the budget " + Percent(max_) + " at 1 Hz: span probes off";
     } else if (!unreachable_) {
       unreachable_ = true;
       *reason = "cost " + Percent(cost) + " stays over the budget " + Percent(max_) +
-                " at 1 Hz without span probes: about " + Percent(fixed) +
+                " at 1 Hz without probes: about " + Percent(fixed) +
                 " does not depend on the sampling rate (storing the profiles of many processes)";
     }
   } else if (cost < max_ / 2) {
@@ -56,6 +59,9 @@ BudgetState OverheadBudget::Update(double cost, std::string* reason) {
       if (configured_.spans && !current_.spans) {
         next.spans = true;
         *reason = "cost " + Percent(cost) + " under half the budget: span probes on again";
+      } else if (configured_.map_probes && !current_.map_probes) {
+        next.map_probes = true;
+        *reason = "cost " + Percent(cost) + " under half the budget: map lookup probes on again";
       } else if (current_.hz < configured_.hz) {
         next.hz = std::min(configured_.hz, current_.hz * 2);
         *reason = "cost " + Percent(cost) + " under half the budget: sampling " + std::to_string(current_.hz) +

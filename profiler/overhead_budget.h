@@ -4,8 +4,10 @@
 // CPUs), decide what to turn down or up. Pure logic: the agent measures and
 // applies; tests drive it with made-up costs.
 //
-// Turned down in this order: the sampling rate, then the span probes (a
-// uprobe hit costs ~9 us per request whatever the rate). The cost is modelled
+// Turned down in this order: the sampling rate, then deep map mode's lookup
+// probes, then the span probes (a uprobe hit costs ~9 us whatever the rate:
+// per probed lookup in deep mode's windows, per request with spans). The
+// cost is modelled
 // as fixed + per_hz x rate (storing profiles costs the same at any rate):
 // per_hz comes from the last two (rate, cost) points once the rate has
 // changed (at first, all of the cost is taken to scale), and the rate is set
@@ -13,8 +15,9 @@
 // two noisy points are a weak model). When even 1 Hz without span probes is
 // over the budget, the state says the budget cannot be met (logged once). Turned
 // up again, in reverse order, after `calm_intervals` intervals under half the
-// budget, one step at a time (spans back, then the rate doubled up to the
-// configured one), so a busy moment does not make it oscillate.
+// budget, one step at a time (spans back, then map probes, then the rate
+// doubled up to the configured one), so a busy moment does not make it
+// oscillate.
 #pragma once
 
 #include <string>
@@ -24,6 +27,7 @@ namespace golens::profiler {
 struct BudgetState {
   int hz = 19;
   bool spans = false;  // span probes attached (only when requested)
+  bool map_probes = false;  // deep map mode's probes cycling (only when requested)
   bool operator==(const BudgetState&) const = default;
 };
 

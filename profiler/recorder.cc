@@ -455,7 +455,7 @@ void Recorder::OnMapProbe(const golens_map_probe& probe) {
   if (!process || process->awaiting_exec) return;
   // The call site as the stacks of CPU samples have it: (mapping, return address).
   if (auto* mapping = FindMappingLocked(*process, probe.site)) {
-    interval_->AddMapProbe(interval_->MappingIndex(*mapping), probe.site, probe);
+    interval_->AddMapProbe(interval_->ProcessKey(*process), interval_->MappingIndex(*mapping), probe.site, probe);
   }
 }
 

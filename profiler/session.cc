@@ -1,6 +1,8 @@
 #include "profiler/session.h"
 
+#include <algorithm>
 #include <fstream>
+#include <iterator>
 
 #include "profiler/base/log.h"
 #include "profiler/perf_events.h"
@@ -250,6 +252,12 @@ void Session::SetSpansActive(bool active) {
   }
 }
 
+void Session::SetMapProbesActive(bool active) {
+  if (map_cycler_) map_cycler_->SetActive(active);
+}
+
+bool Session::map_probes_active() const { return map_cycler_ && map_cycler_->active(); }
+
 CpuProfileOptions Session::ProfileOptions() {
   CpuProfileOptions profile;
   profile.hz = options_.hz;
@@ -264,7 +272,9 @@ Snapshot Session::TakeSnapshot() {
   std::lock_guard<std::mutex> lock(snapshot_mu_);
   Snapshot snapshot;
   snapshot.profile = BuildCpuProfile(*interval, ProfileOptions());
-  snapshot.processes = interval->processes();
+  // Processes seen only through probed map lookups had no CPU here.
+  std::copy_if(interval->processes().begin(), interval->processes().end(), std::back_inserter(snapshot.processes),
+               [](const IntervalProcess& p) { return p.samples > 0; });
   snapshot.samples = interval->total();
   return snapshot;
 }
@@ -277,7 +287,9 @@ std::vector<ProcessSnapshot> Session::TakeProcessSnapshots() {
   snapshots.reserve(interval->processes().size());
   for (const IntervalProcess& process : interval->processes()) {
     options.only_process = process.key;
-    snapshots.push_back(ProcessSnapshot{process, BuildCpuProfile(*interval, options)});
+    ProcessSnapshot snapshot{process, BuildCpuProfile(*interval, options), {}};
+    if (map_cycler_) snapshot.map_sites = MapSiteProbesOf(*interval, process.key, &frames_);
+    snapshots.push_back(std::move(snapshot));
   }
   return snapshots;
 }

@@ -28,6 +28,7 @@
 #include "profiler/bpf_sampler.h"
 #include "profiler/cpu_profile.h"
 #include "profiler/frame_cache.h"
+#include "profiler/map_site_probes.h"
 #include "profiler/map_tables.h"
 #include "profiler/native_target.h"
 #include "profiler/process_source.h"
@@ -79,7 +80,8 @@ struct Snapshot {
 // One process's share of an interval (the agent stores one per process).
 struct ProcessSnapshot {
   IntervalProcess process;
-  pprof::Profile profile;
+  pprof::Profile profile;  // empty when the process only had probed map lookups
+  std::vector<MapSiteProbes> map_sites;  // deep map mode: its lookups by call site
 };
 
 struct SessionStats {
@@ -142,6 +144,10 @@ class Session : private RecorderListener {
   // live targets' programs again). Only with SessionOptions::spans.
   void SetSpansActive(bool active);
   bool spans_active() const { return spans_active_.load(); }
+  // Deep map mode's lookup probes paused (no uprobe cost; samples keep their
+  // sampled map statistics) or cycling again. Only with MapsMode::kDeep.
+  void SetMapProbesActive(bool active);
+  bool map_probes_active() const;
   // The in-kernel cost: nanoseconds the session's BPF programs ran since
   // EnableBpfRunTime (kernel BPF statistics; ~20 ns per program run).
   Result<void> EnableBpfRunTime() { return sampler_->EnableRunTimeStats(); }

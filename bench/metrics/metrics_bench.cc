@@ -1,7 +1,9 @@
 // What a Prometheus scrape of `golens agent --metrics-listen` costs with many
 // Go map access sites: rendering the exposition (PrometheusText) with 1000
-// sites tracked and exported, and its size. The HTTP part (cpp-httplib on
-// loopback) adds well under a millisecond.
+// sites tracked and exported, and its size, with sampled statistics only
+// (gauges) and with deep mode's probe-count and bucket-depth histograms
+// (second argument 1). The HTTP part (cpp-httplib on loopback) adds well
+// under a millisecond.
 //
 //   build/bench/metrics/metrics_bench
 #include <benchmark/benchmark.h>
@@ -31,7 +33,23 @@ void BM_ScrapeRender(benchmark::State& state) {
   const int sites = static_cast<int>(state.range(0));
   MapSiteGauges gauges(static_cast<size_t>(sites));
   pprof::Profile p = SitesProfile(sites);
-  for (int s = 0; s < 4; ++s) gauges.Add("service-" + std::to_string(s), p);  // 4 services share the top N
+  const bool deep = state.range(1) != 0;
+  // 4 services share the top N.
+  for (int s = 0; s < 4; ++s) {
+    const std::string service = "service-" + std::to_string(s);
+    gauges.Add(service, p);
+    if (!deep) continue;
+    for (int i = 0; i < sites; ++i) {
+      MapProbeHistogram lookups;
+      for (uint16_t v = 1; v <= 1 + i % 12; ++v) {
+        golens_map_probe probe{};
+        probe.probes = v;
+        probe.depth = static_cast<uint16_t>(1 + v / 4);
+        lookups.Add(probe);
+      }
+      gauges.AddProbes(service, "main.lookup" + std::to_string(i) + " main.go:" + std::to_string(i), lookups);
+    }
+  }
   AgentStats stats;
   stats.live_targets = 50;
   ProcessSelfStats self{12.5, 40 << 20};
@@ -43,7 +61,10 @@ void BM_ScrapeRender(benchmark::State& state) {
   }
   state.counters["bytes"] = static_cast<double>(bytes);
 }
-BENCHMARK(BM_ScrapeRender)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ScrapeRender)
+    ->ArgsProduct({{100, 1000}, {0, 1}})
+    ->ArgNames({"sites", "deep"})
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace golens::profiler

@@ -318,7 +318,9 @@ TEST(Agent, KillNineThenRestart) {
 TEST(Agent, RetentionDeletesOldProfiles) {
   RequireRoot();
   const std::string store_dir = MakeDir("agent-retention");
-  Subprocess target(Env("GOLENS_SERVICE=retained", Fixture("agentsvc-other"), 12));
+  // Long enough for two agent starts on a loaded machine (BPF loading can
+  // take seconds); killed at the end.
+  Subprocess target(Env("GOLENS_SERVICE=retained", Fixture("agentsvc-other"), 60));
   {
     AgentProcess agent({"--store", store_dir, "--pid", std::to_string(target.pid()), "--interval", "1s"});
     ASSERT_TRUE(agent.WaitStarted()) << agent.process().err();
@@ -343,6 +345,8 @@ TEST(Agent, RetentionDeletesOldProfiles) {
   ASSERT_TRUE(metas.ok());
   ASSERT_FALSE(metas->empty()) << "the second run stored nothing";
   for (const auto& m : *metas) EXPECT_GT(m.end_ns, first_run_end) << "a profile of the first run survived retention";
+  target.Kill(SIGKILL);
+  target.Wait(10s);
 }
 
 int FreePort() {
@@ -357,16 +361,39 @@ int FreePort() {
   return ntohs(addr.sin_port);
 }
 
+// The fixture's own walk of its full map (-reference): probes per key, for
+// the keys its lookups cycle through (all of them, equally often).
+std::map<int, int> ReferenceProbesOfMap(const std::string& reference, const std::string& fixture_stderr,
+                                        const std::string& map_name) {
+  std::map<int, int> probes;
+  size_t line = fixture_stderr.find("map " + map_name + " ");
+  if (line == std::string::npos) return probes;
+  size_t at = fixture_stderr.find("addr=", line);
+  if (at == std::string::npos) return probes;
+  std::string addr = fixture_stderr.substr(at + 5, fixture_stderr.find_first_of(" \n", at) - at - 5);
+  std::ifstream in(reference);
+  std::string map, hit;
+  uint64_t key = 0;
+  int depth = 0, n = 0;
+  while (in >> map >> key >> depth >> n >> hit) {
+    if (map == addr) ++probes[n];
+  }
+  return probes;
+}
+
 // --metrics-listen: a real Prometheus (Debian's package) scrapes the agent;
-// its query API returns the agent's health series and the map sites of a
-// fixture with maps of known sizes; promtool accepts the exposition.
-TEST(Agent, PrometheusScrapesHealthAndMapSites) {
+// its query API returns the agent's health series, the map sites of a
+// fixture with maps of known sizes, and deep mode's probe-count histogram of
+// a site, whose mean and shape match the fixture's own walk of that map;
+// promtool accepts the exposition.
+TEST(Agent, PrometheusScrapesHealthMapSitesAndProbeHistograms) {
   RequireRoot();
   ASSERT_TRUE(std::filesystem::exists("/usr/bin/prometheus")) << "Debian's prometheus package is missing (make deps installs it)";
   const std::string store_dir = MakeDir("agent-metrics");
   const int metrics_port = FreePort();
   AgentProcess agent({"--store", store_dir, "--exe-name", "maps-local", "--interval", "1s", "--hz", "199",
-                      "--metrics-listen", "127.0.0.1:" + std::to_string(metrics_port)});
+                      "--maps", "deep", "--maps-window", "20ms", "--maps-period", "250ms", "--metrics-listen",
+                      "127.0.0.1:" + std::to_string(metrics_port)});
   ASSERT_TRUE(agent.WaitStarted()) << agent.process().err();
   const std::string prom_dir = MakeDir("prometheus");
   const int prom_port = FreePort();
@@ -378,8 +405,11 @@ TEST(Agent, PrometheusScrapesHealthAndMapSites) {
   Subprocess prometheus({"/usr/bin/prometheus", "--config.file=" + prom_dir + "/prometheus.yml",
                          "--storage.tsdb.path=" + prom_dir + "/data",
                          "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)});
-  Subprocess fixture({Fixture("maps-local"), "-seconds", "6"});
+  const std::string reference = prom_dir + "/reference.txt";
+  Subprocess fixture({Fixture("maps-local"), "-seconds", "6", "-reference", reference});
   ASSERT_TRUE(fixture.Wait(30s).has_value());
+  const std::map<int, int> expected = ReferenceProbesOfMap(reference, fixture.err(), "full");
+  ASSERT_FALSE(expected.empty()) << "no reference walk from the fixture: " << fixture.err();
 
   // What Prometheus scraped, through its own query API.
   auto query = [&](const std::string& q) {
@@ -404,6 +434,50 @@ TEST(Agent, PrometheusScrapesHealthAndMapSites) {
   std::string load = query("golens_map_site_load_ratio{service=\"maps-local\"}");
   EXPECT_NE(load.find("lookupFull"), std::string::npos) << load;
 
+  // Deep mode's histogram of the lookupFull site, as Prometheus computes with
+  // it: the mean probe count, the share of lookups done in one probe, and a
+  // quantile. The windows catch stretches of the fixture's key cycle, so the
+  // probed lookups are spread over its keys as the reference's keys are.
+  const std::string site = "service=\"maps-local\",site=~\"main.lookupFull .*\"";
+  auto number = [&](const std::string& q) {
+    std::string r = query(q);
+    size_t v = r.find("\"value\":[");
+    if (v == std::string::npos) return -1.0;
+    size_t quote = r.find(",\"", v);
+    return quote == std::string::npos ? -1.0 : std::strtod(r.c_str() + quote + 2, nullptr);
+  };
+  double count = -1;
+  for (int i = 0; i < 30 && count < 2000; ++i) {
+    count = number("sum(golens_map_lookup_probes_count{" + site + "})");
+    if (count < 2000) std::this_thread::sleep_for(500ms);
+  }
+  ASSERT_GE(count, 2000) << "probed lookups of lookupFull in Prometheus: "
+                         << query("golens_map_lookup_probes_count") << "\nagent: " << agent.process().err();
+  double mean = number("sum(golens_map_lookup_probes_sum{" + site + "}) / sum(golens_map_lookup_probes_count{" +
+                       site + "})");
+  double one = number("sum(golens_map_lookup_probes_bucket{" + site + ",le=\"1\"}) / sum(golens_map_lookup_probes_count{" +
+                      site + "})");
+  double p90 = number("histogram_quantile(0.9, sum by (le) (golens_map_lookup_probes_bucket{" + site + "}))");
+  double keys = 0, probes_sum = 0, probes_one = 0;
+  std::vector<int> sorted;
+  for (const auto& [probes, n] : expected) {
+    keys += n;
+    probes_sum += static_cast<double>(probes) * n;
+    if (probes <= 1) probes_one += n;
+    sorted.insert(sorted.end(), n, probes);
+  }
+  double expected_mean = probes_sum / keys;
+  double expected_one = probes_one / keys;
+  int expected_p90 = sorted[static_cast<size_t>(0.9 * static_cast<double>(sorted.size() - 1))];
+  std::printf("lookupFull probes: Prometheus mean %.3f, one-probe share %.3f, p90 %.2f over %.0f lookups; "
+              "the fixture's walk: mean %.3f, one-probe share %.3f, p90 %d over %.0f keys\n",
+              mean, one, p90, count, expected_mean, expected_one, expected_p90, keys);
+  EXPECT_NEAR(mean, expected_mean, 0.1 * expected_mean);
+  EXPECT_NEAR(one, expected_one, 0.05);
+  // Prometheus interpolates inside a bucket (unit-wide up to 6): within a
+  // bucket of the true p90.
+  EXPECT_NEAR(p90, expected_p90, expected_p90 <= 6 ? 1.0 : 0.5 * expected_p90) << "p90";
+
   // The exposition itself passes promtool.
   CommandResult scrape =
       RunCommand({"/usr/bin/curl", "-sS", "http://127.0.0.1:" + std::to_string(metrics_port) + "/metrics"});
@@ -415,6 +489,7 @@ TEST(Agent, PrometheusScrapesHealthAndMapSites) {
   EXPECT_EQ(check.exit_code, 0) << testing::DescribeResult(check);
   EXPECT_NE(scrape.out.find("process_resident_memory_bytes"), std::string::npos);
   EXPECT_NE(scrape.out.find("golens_bpf_events_total{counter=\"samples\"}"), std::string::npos);
+  EXPECT_NE(scrape.out.find("# TYPE golens_map_lookup_bucket_depth histogram"), std::string::npos);
   prometheus.Kill(SIGTERM);
   prometheus.Wait(10s);
   ASSERT_EQ(agent.Stop(), std::optional<int>(0)) << agent.process().err();
@@ -508,6 +583,50 @@ TEST(Agent, OverheadBudgetSettlesWithTwentyBusyTargets) {
   EXPECT_GT(bpf1, bpf0) << "bpftool saw no BPF run time: are the statistics on?";
   EXPECT_LT(measured, 0.005 * 1.25) << "measured from outside: " << measured << " (settled after " << settle_s << " s)";
   ASSERT_EQ(agent.Stop(), std::optional<int>(0)) << agent.process().err();
+}
+
+// A budget no setting can meet, with deep map mode on: the rate goes down to
+// 1 Hz first, then the lookup probes stop (BPF's probe counter stands still
+// while the fixture keeps looking up), and the agent says the rest of its
+// cost does not depend on the rate.
+TEST(Agent, OverheadBudgetTurnsMapProbesOffAfterTheRate) {
+  RequireRoot();
+  const std::string store_dir = MakeDir("agent-budget-maps");
+  const int port = FreePort();
+  Subprocess fixture({Fixture("maps-local"), "-seconds", "40"});
+  AgentProcess agent({"--store", store_dir, "--exe-name", "maps-local", "--interval", "1s", "--hz", "19", "--maps",
+                      "deep", "--maps-window", "50ms", "--maps-period", "200ms", "--max-overhead", "0.001%",
+                      "--metrics-listen", "127.0.0.1:" + std::to_string(port)});
+  ASSERT_TRUE(agent.WaitStarted()) << agent.process().err();
+  auto scrape = [&] {
+    return RunCommand({"/usr/bin/curl", "-sS", "http://127.0.0.1:" + std::to_string(port) + "/metrics"}).out;
+  };
+  const std::string probe_counter = "golens_bpf_events_total{counter=\"map_probe\"}";
+  double probes_while_on = -1, hz = -1, active = -1;
+  auto t0 = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - t0 < 30s) {
+    std::this_thread::sleep_for(500ms);
+    std::string m = scrape();
+    active = MetricValue(m, "golens_agent_map_probes_active");
+    hz = MetricValue(m, "golens_agent_sampling_hz");
+    if (active == 1) probes_while_on = MetricValue(m, probe_counter);
+    if (active == 0) break;
+  }
+  ASSERT_EQ(active, 0) << "map probes still on after 30 s:\n" << agent.process().err();
+  EXPECT_EQ(hz, 1) << "map probes went before the rate was at its lowest";
+  EXPECT_GT(probes_while_on, 0) << "deep mode probed nothing while it was on";
+  std::this_thread::sleep_for(500ms);  // the window in progress ends as planned
+  double before = MetricValue(scrape(), probe_counter);
+  std::this_thread::sleep_for(2s);
+  double after = MetricValue(scrape(), probe_counter);
+  EXPECT_EQ(before, after) << "lookups still probed with map probes off";
+  ASSERT_FALSE(fixture.Wait(0s).has_value()) << "the fixture ended early: the check above saw no lookups";
+  ASSERT_EQ(agent.Stop(), std::optional<int>(0)) << agent.process().err();
+  const std::string log = agent.process().err();
+  EXPECT_NE(log.find("at 1 Hz: map lookup probes off"), std::string::npos) << log;
+  EXPECT_NE(log.find("does not depend on the sampling rate"), std::string::npos) << log;
+  fixture.Kill(SIGKILL);
+  fixture.Wait(10s);
 }
 
 // A full disk: one clear error, intervals dropped (counted), the agent keeps

@@ -13,9 +13,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
+#include "profiler/agent_metrics.h"
 #include "profiler/overhead_budget.h"
 #include "profiler/process_identity.h"
 #include "profiler/pyroscope_pusher.h"
@@ -191,6 +194,80 @@ TEST(OverheadBudget, SpansGoWhenTheRateCannotHelpAndTheFixedCostIsSaidOnce) {
   EXPECT_EQ(said, 1) << "said once, not every interval";
   EXPECT_TRUE(hopeless.unreachable());
   EXPECT_EQ(hopeless.current().hz, 1);
+}
+
+// Deep map mode's probes cost per probed lookup, not per Hz: at 1 Hz they go
+// before the span probes, and come back after them, before the rate.
+TEST(OverheadBudget, MapProbesGoAfterTheRateAndBeforeSpans) {
+  auto cost = [](const BudgetState& s) { return 0.001 + 0.00001 * s.hz + (s.map_probes ? 0.004 : 0) + (s.spans ? 0.002 : 0); };
+  OverheadBudget budget(0.005, BudgetState{99, true, true});
+  std::vector<BudgetState> states;
+  std::string reason;
+  for (int i = 0; i < 12 && cost(budget.current()) > 0.005; ++i) {
+    reason.clear();
+    states.push_back(budget.Update(cost(budget.current()), &reason));
+  }
+  ASSERT_LE(cost(budget.current()), 0.005);
+  EXPECT_FALSE(budget.current().map_probes);
+  EXPECT_TRUE(budget.current().spans) << "spans alone fit: they should stay";
+  for (const BudgetState& s : states) {
+    if (!s.map_probes) EXPECT_EQ(s.hz, 1) << "map probes went before the rate reached 1 Hz";
+  }
+  // Load gone: spans were never off; map probes come back before the rate rises.
+  auto idle = [](const BudgetState&) { return 0.0001; };
+  std::vector<BudgetState> up;
+  for (int i = 0; i < 40 && !(budget.current() == BudgetState{99, true, true}); ++i) {
+    reason.clear();
+    up.push_back(budget.Update(idle(budget.current()), &reason));
+  }
+  EXPECT_EQ(budget.current(), (BudgetState{99, true, true}));
+  for (const BudgetState& s : up) {
+    if (s.hz > 1) EXPECT_TRUE(s.map_probes) << "the rate rose before map probes came back";
+  }
+}
+
+// Map sites as Prometheus histograms: cumulative buckets from exact counts,
+// _sum and _count, label values escaped; promtool (Debian's prometheus
+// package) accepts the exposition.
+TEST(AgentMetrics, ProbeHistogramsAreCumulativeAndPassPromtool) {
+  MapSiteGauges sites(10);
+  MapProbeHistogram lookups;
+  auto probe = [](uint16_t probes, uint16_t depth, bool hit) {
+    golens_map_probe p{};
+    p.probes = probes;
+    p.depth = depth;
+    p.flags = hit ? GOLENS_MAP_PROBE_HIT : 0;
+    return p;
+  };
+  for (int i = 0; i < 5; ++i) lookups.Add(probe(1, 1, true));
+  for (int i = 0; i < 3; ++i) lookups.Add(probe(7, 2, true));
+  lookups.Add(probe(40, 9, false));
+  sites.AddProbes("svc", "main.get \"a\" main.go:12", lookups);
+  sites.AddProbes("svc", "main.get \"a\" main.go:12", lookups);  // cumulative across intervals
+  std::string text = PrometheusText(AgentStats{}, ProcessSelfStats{}, 0, sites);
+  const std::string labels = "service=\"svc\",site=\"main.get \\\"a\\\" main.go:12\"";
+  auto has = [&](const std::string& line) { return text.find(line + "\n") != std::string::npos; };
+  EXPECT_TRUE(has("golens_map_lookup_probes_bucket{" + labels + ",le=\"1\"} 10")) << text;
+  EXPECT_TRUE(has("golens_map_lookup_probes_bucket{" + labels + ",le=\"6\"} 10"));
+  EXPECT_TRUE(has("golens_map_lookup_probes_bucket{" + labels + ",le=\"8\"} 16"));
+  EXPECT_TRUE(has("golens_map_lookup_probes_bucket{" + labels + ",le=\"32\"} 16"));
+  EXPECT_TRUE(has("golens_map_lookup_probes_bucket{" + labels + ",le=\"64\"} 18"));
+  EXPECT_TRUE(has("golens_map_lookup_probes_bucket{" + labels + ",le=\"+Inf\"} 18"));
+  EXPECT_TRUE(has("golens_map_lookup_probes_sum{" + labels + "} 132"));
+  EXPECT_TRUE(has("golens_map_lookup_probes_count{" + labels + "} 18"));
+  EXPECT_TRUE(has("golens_map_lookup_bucket_depth_bucket{" + labels + ",le=\"2\"} 16"));
+  EXPECT_TRUE(has("golens_map_lookup_bucket_depth_bucket{" + labels + ",le=\"8\"} 16"));
+  EXPECT_TRUE(has("golens_map_lookup_bucket_depth_bucket{" + labels + ",le=\"12\"} 18"));
+  EXPECT_TRUE(has("golens_map_lookup_hits_total{" + labels + "} 16"));
+
+  ASSERT_TRUE(std::filesystem::exists("/usr/bin/promtool")) << "Debian's prometheus package is missing (make deps)";
+  std::string path = std::filesystem::temp_directory_path() / ("golens-metrics-" + std::to_string(::getpid()));
+  {
+    std::ofstream(path) << text;
+  }
+  int status = std::system(("/usr/bin/promtool check metrics < " + path + " > /dev/null").c_str());
+  std::filesystem::remove(path);
+  EXPECT_EQ(status, 0) << "promtool check metrics rejected:\n" << text;
 }
 
 TEST(Push, SeriesNameIsSanitizedAndSorted) {
