@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "pprof/profile_io.h"
@@ -74,6 +75,7 @@ Result<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options) {
     // Bounded: a fork bomb of execs must not grow the agent; the /proc
     // rescan catches what is dropped here.
     if (self->pending_execs_.size() < 4096) self->pending_execs_.push_back(pid);
+    self->wake_.notify_one();
   });
   if (options.max_overhead > 0) {
     if (auto stats = agent->session_->EnableBpfRunTime(); !stats.ok()) {
@@ -327,7 +329,14 @@ Result<void> Agent::Run(const std::atomic<bool>& stop) {
   last_cost_ = CostSample{session_->BpfRunTimeNanos(), ReadProcessSelfStats().cpu_seconds,
                           std::chrono::steady_clock::now()};
   while (!stop.load()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    {
+      // Asleep until an exec needs classifying, the interval ends, or the
+      // stop flag's next check (signals set it; nothing can notify here).
+      auto to_flush = std::chrono::ceil<std::chrono::milliseconds>(next_flush - Clock::now());
+      auto nap = std::clamp(to_flush, std::chrono::milliseconds(0), std::chrono::milliseconds(100));
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait_for(lock, nap, [this] { return !pending_execs_.empty(); });
+    }
     DiscoverPending();
     auto steady = std::chrono::steady_clock::now();
     if (steady >= next_rescan) {

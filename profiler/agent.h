@@ -88,7 +88,7 @@ class Agent {
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
 
-  // Profiles until `stop` is set (checked every 100 ms), then stores the
+  // Profiles until `stop` is set (checked at least every 100 ms), then stores the
   // interval in flight and returns. Errors only when sampling cannot start.
   Result<void> Run(const std::atomic<bool>& stop);
   AgentStats stats() const;
@@ -139,6 +139,7 @@ class Agent {
   std::map<IdentityKey, Identity> identities_;
   std::set<pid_t> targets_;              // pids attached and not gone
   std::deque<pid_t> pending_execs_;      // execs of non-targets, to classify on the agent thread
+  std::condition_variable wake_;         // an exec queued: the agent thread classifies it at once
   AgentStats stats_;
   bool store_full_ = false;  // logged once until a write succeeds again
   uint64_t dropped_since_full_ = 0;

@@ -1,39 +1,23 @@
 #include "profiler/otlp_exporter.h"
 
-#include <httplib.h>
-
 #include <algorithm>
 
 #include "profiler/base/log.h"
 #include "profiler/otlp_trace.pb.h"
+#include "profiler/retry_backoff.h"
 
 namespace golens::profiler {
 
 Result<std::unique_ptr<OtlpExporter>> OtlpExporter::Create(const OtlpOptions& options) {
-  const std::string& url = options.endpoint;
-  size_t scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) {
-    return MakeError("OTLP endpoint " + url + ": want http://host:port", ErrorKind::kInvalidArgument);
-  }
-  std::string scheme = url.substr(0, scheme_end);
-  if (scheme != "http" && scheme != "https") {
-    return MakeError("OTLP endpoint " + url + ": only http and https are supported (OTLP/HTTP)",
-                     ErrorKind::kInvalidArgument);
-  }
-  size_t path_start = url.find('/', scheme_end + 3);
-  std::string host_port = url.substr(scheme_end + 3, path_start == std::string::npos ? std::string::npos
-                                                                                       : path_start - scheme_end - 3);
-  if (host_port.empty()) return MakeError("OTLP endpoint " + url + ": no host", ErrorKind::kInvalidArgument);
+  GOLENS_TRY(HttpEndpoint endpoint, ParseHttpEndpoint(options.endpoint, "OTLP endpoint"));
   if (options.max_queue == 0 || options.max_batch == 0) {
     return MakeError("OTLP exporter: queue and batch sizes must be positive", ErrorKind::kInvalidArgument);
   }
   std::unique_ptr<OtlpExporter> exporter(new OtlpExporter(options));
-  exporter->scheme_host_port_ = scheme + "://" + host_port;
-  std::string prefix = path_start == std::string::npos ? "" : url.substr(path_start);
-  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
   // As OTEL_EXPORTER_OTLP_ENDPOINT: the base URL, signal path appended.
-  exporter->path_ = prefix + "/v1/traces";
-  exporter->traces_url_ = exporter->scheme_host_port_ + exporter->path_;
+  exporter->path_ = endpoint.path_prefix + "/v1/traces";
+  exporter->traces_url_ = endpoint.scheme_host_port + exporter->path_;
+  exporter->endpoint_ = std::move(endpoint);
   exporter->thread_ = std::thread([e = exporter.get()] { e->Run(); });
   return exporter;
 }
@@ -85,38 +69,27 @@ OtlpStats OtlpExporter::stats() const {
 }
 
 OtlpExporter::Outcome OtlpExporter::Post(const std::string& body, int64_t* rejected, std::string* error) {
-  httplib::Client client(scheme_host_port_);
-  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(options_.timeout).count();
-  client.set_connection_timeout(std::max<time_t>(1, seconds));
-  client.set_read_timeout(std::max<time_t>(1, seconds));
-  client.set_write_timeout(std::max<time_t>(1, seconds));
-  httplib::Headers headers;
-  for (const auto& [k, v] : options_.headers) headers.emplace(k, v);
-  auto result = client.Post(path_, headers, body, "application/x-protobuf");
-  if (!result) {
-    *error = httplib::to_string(result.error());
-    return Outcome::kUnreachable;
-  }
-  int status = result->status;
-  if (status >= 200 && status < 300) {
+  HttpPostResult result = HttpPost(endpoint_, path_, options_.headers, body, "application/x-protobuf", options_.timeout);
+  *error = result.error;
+  if (!result.reached) return Outcome::kUnreachable;
+  if (result.ok()) {
     // The answer is an ExportTraceServiceResponse; a partial success names
     // how many spans were refused. An empty or unparsable body is a full success.
     otlp::ExportTraceServiceResponse response;
-    if (!result->body.empty() && response.ParseFromString(result->body) && response.has_partial_success()) {
+    if (!result.body.empty() && response.ParseFromString(result.body) && response.has_partial_success()) {
       *rejected = std::max<int64_t>(0, response.partial_success().rejected_spans());
       *error = response.partial_success().error_message();
     }
     return Outcome::kOk;
   }
-  std::string text = result->body.substr(0, 200);
-  *error = "HTTP " + std::to_string(status) + (text.empty() ? "" : ": " + text);
+  const int status = result.status;
   // The OTLP spec's retryable codes (429, 502, 503, 504), plus 408 and other 5xx.
   if (status == 408 || status == 429 || status >= 500) return Outcome::kRetry;
   return Outcome::kRejected;
 }
 
 void OtlpExporter::Run() {
-  auto backoff = options_.initial_backoff;
+  RetryBackoff backoff(options_.initial_backoff, options_.max_backoff);
   std::string body;  // the encoded batch in flight (in_flight_ spans), kept across retries
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
@@ -155,19 +128,14 @@ void OtlpExporter::Run() {
                           << " spans";
         stats_.receiver_up = false;
       }
-      // While stopping, retry every 100 ms until the drain deadline instead
-      // of sleeping through it; a stop request ends a backoff wait at once.
-      const bool was_stopping = stopping_;
-      auto until = std::chrono::steady_clock::now() + (was_stopping ? std::chrono::milliseconds(100) : backoff);
-      wake_.wait_until(lock, until, [&] { return stopping_ != was_stopping; });
-      backoff = std::min(options_.max_backoff, backoff * 2);
+      backoff.Wait(lock, wake_, stopping_);
       continue;
     }
     if (!stats_.receiver_up) {
       GOLENS_LOG(kInfo) << "otlp: " << traces_url_ << " reachable again; " << queue_.size() << " spans queued";
       stats_.receiver_up = true;
     }
-    backoff = options_.initial_backoff;
+    backoff.Reset();
     if (outcome == Outcome::kOk) {
       uint64_t refused = std::min<uint64_t>(static_cast<uint64_t>(rejected), in_flight_);
       ++stats_.requests;

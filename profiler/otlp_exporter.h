@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "profiler/base/result.h"
+#include "profiler/http_post.h"
 #include "profiler/otlp_encode.h"
 
 namespace golens::profiler {
@@ -72,7 +73,7 @@ class OtlpExporter {
   Outcome Post(const std::string& body, int64_t* rejected, std::string* error);
 
   OtlpOptions options_;
-  std::string scheme_host_port_;
+  HttpEndpoint endpoint_;
   std::string path_;  // prefix + /v1/traces
   std::string traces_url_;
   mutable std::mutex mu_;

@@ -1,11 +1,10 @@
 #include "profiler/pyroscope_pusher.h"
 
-#include <httplib.h>
-
 #include <algorithm>
 
 #include "profiler/base/log.h"
 #include "profiler/base/percent_encode.h"
+#include "profiler/retry_backoff.h"
 
 namespace golens::profiler {
 namespace {
@@ -48,21 +47,9 @@ std::string PushSeriesName(const PushItem& item) {
 }
 
 Result<std::unique_ptr<PyroscopePusher>> PyroscopePusher::Create(const PushOptions& options) {
-  const std::string& url = options.url;
-  size_t scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) return MakeError("push URL " + url + ": want http://host:port", ErrorKind::kInvalidArgument);
-  std::string scheme = url.substr(0, scheme_end);
-  if (scheme != "http" && scheme != "https") {
-    return MakeError("push URL " + url + ": only http and https are supported", ErrorKind::kInvalidArgument);
-  }
-  size_t path_start = url.find('/', scheme_end + 3);
-  std::string host_port = url.substr(scheme_end + 3, path_start == std::string::npos ? std::string::npos
-                                                                                       : path_start - scheme_end - 3);
-  if (host_port.empty()) return MakeError("push URL " + url + ": no host", ErrorKind::kInvalidArgument);
+  GOLENS_TRY(HttpEndpoint endpoint, ParseHttpEndpoint(options.url, "push URL"));
   std::unique_ptr<PyroscopePusher> pusher(new PyroscopePusher(options));
-  pusher->scheme_host_port_ = scheme + "://" + host_port;
-  pusher->path_prefix_ = path_start == std::string::npos ? "" : url.substr(path_start);
-  while (!pusher->path_prefix_.empty() && pusher->path_prefix_.back() == '/') pusher->path_prefix_.pop_back();
+  pusher->endpoint_ = std::move(endpoint);
   pusher->thread_ = std::thread([p = pusher.get()] { p->Run(); });
   return pusher;
 }
@@ -109,25 +96,15 @@ PushStats PyroscopePusher::stats() const {
 }
 
 int PyroscopePusher::Send(const PushItem& item, std::string* error) {
-  httplib::Client client(scheme_host_port_);
-  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(options_.timeout).count();
-  client.set_connection_timeout(std::max<time_t>(1, seconds));
-  client.set_read_timeout(std::max<time_t>(1, seconds));
-  client.set_write_timeout(std::max<time_t>(1, seconds));
-  httplib::Headers headers;
-  for (const auto& [k, v] : options_.headers) headers.emplace(k, v);
-  std::string path = path_prefix_ + "/ingest?name=" + PercentEncode(PushSeriesName(item)) +
+  std::string path = endpoint_.path_prefix + "/ingest?name=" + PercentEncode(PushSeriesName(item)) +
                      "&from=" + std::to_string(item.from_s) + "&until=" + std::to_string(item.until_s) +
                      "&format=pprof&spyName=golens&sampleRate=" + std::to_string(options_.hz);
-  auto result = client.Post(path, headers, item.pprof_gzip, "application/octet-stream");
-  if (!result) {
-    *error = httplib::to_string(result.error());
-    return 1;
-  }
-  int status = result->status;
-  if (status >= 200 && status < 300) return 0;
-  std::string body = result->body.substr(0, 200);
-  *error = "HTTP " + std::to_string(status) + (body.empty() ? "" : ": " + body);
+  HttpPostResult result =
+      HttpPost(endpoint_, path, options_.headers, item.pprof_gzip, "application/octet-stream", options_.timeout);
+  *error = result.error;
+  if (!result.reached) return 1;
+  if (result.ok()) return 0;
+  const int status = result.status;
   // Requests that can never succeed are not retried. Anything else is: 408,
   // 429 and 5xx, but also 422, which Pyroscope answers for a bad profile
   // and for a transient ring state alike ("at least 1 live replicas
@@ -141,7 +118,7 @@ int PyroscopePusher::Send(const PushItem& item, std::string* error) {
 }
 
 void PyroscopePusher::Run() {
-  auto backoff = options_.initial_backoff;
+  RetryBackoff backoff(options_.initial_backoff, options_.max_backoff);
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
     wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
@@ -168,19 +145,14 @@ void PyroscopePusher::Run() {
                           << "keeping at most " << options_.max_queue << " profiles";
         stats_.server_up = false;
       }
-      // While stopping, retry every 100 ms until the drain deadline instead
-      // of sleeping through it; a stop request ends a backoff wait at once.
-      const bool was_stopping = stopping_;
-      auto until = std::chrono::steady_clock::now() + (was_stopping ? std::chrono::milliseconds(100) : backoff);
-      wake_.wait_until(lock, until, [&] { return stopping_ != was_stopping; });
-      backoff = std::min(options_.max_backoff, backoff * 2);
+      backoff.Wait(lock, wake_, stopping_);
       continue;
     }
     if (!stats_.server_up) {
       GOLENS_LOG(kInfo) << "push: " << options_.url << " reachable again; " << queue_.size() << " profiles queued";
       stats_.server_up = true;
     }
-    backoff = options_.initial_backoff;
+    backoff.Reset();
     if (outcome == 0) {
       ++stats_.sent;
     } else {

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "profiler/base/result.h"
+#include "profiler/http_post.h"
 
 namespace golens::profiler {
 
@@ -85,8 +86,7 @@ class PyroscopePusher {
   int Send(const PushItem& item, std::string* error);
 
   PushOptions options_;
-  std::string scheme_host_port_;
-  std::string path_prefix_;
+  HttpEndpoint endpoint_;
   mutable std::mutex mu_;
   std::condition_variable wake_;
   static constexpr int kMaxStatusAttempts = 5;  // answers other than success before a profile is dropped
