@@ -235,6 +235,21 @@ TEST_F(ServeApiTest, TimelineMarksTheDeploy) {
   EXPECT_EQ(t["points"][9]["build_id"], "bbbbbbbbbbbbbbbb2222");
 }
 
+// A tag selection counts the samples that carry the tag, not whole profiles:
+// worker=a is on the odd profiles, half of each minute's samples.
+TEST_F(ServeApiTest, TimelineOfATagCountsItsSamples) {
+  json all = GetJson("/api/timeline?service=checkout&step=60");
+  json a = GetJson("/api/timeline?service=checkout&step=60&tag=worker%3Da");
+  json b = GetJson("/api/timeline?service=checkout&step=60&tag=worker%3Db");
+  ASSERT_EQ(a["points"].size(), 10u) << a.dump();
+  EXPECT_NEAR(all["points"][1]["samples"].get<double>(), 2400, 1e-9);
+  EXPECT_NEAR(a["points"][1]["samples"].get<double>(), 1200, 1e-9);
+  EXPECT_NEAR(b["points"][1]["samples"].get<double>(), 1200, 1e-9);
+  EXPECT_NEAR(a["points"][1]["cpu_seconds"].get<double>(), 12.0, 1e-9);
+  json none = GetJson("/api/timeline?service=checkout&step=60&tag=worker%3Dnobody");
+  EXPECT_TRUE(none["points"].empty()) << none.dump();
+}
+
 TEST_F(ServeApiTest, DiffFindsTheSlowedFunction) {
   const std::string q = "/api/diff?service=checkout&base_build_id=aaaaaaaaaaaaaaaa1111&build_id=bbbbbbbbbbbbbbbb2222";
   json table = GetJson(q + "&format=json");

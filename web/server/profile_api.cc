@@ -18,6 +18,10 @@
 namespace golens::web {
 namespace {
 
+// A tag timeline reads every profile with the tags (~0.2 ms each): 1 h of
+// 10 s intervals of 50 processes is 18,000.
+constexpr size_t kMaxTaggedTimelineProfiles = 20000;
+
 using nlohmann::json;
 
 constexpr int64_t kNanos = 1000000000;
@@ -313,12 +317,26 @@ ApiResponse ProfileApi::HandleUncached(const ApiRequest& request) {
       step = std::stoll(s);
       if (step < 1 || step > 86400) return JsonError(400, "step: whole seconds, 1 to 86400");
     }
-    // Tags filter samples, which the index does not count: the timeline of a
-    // tag selection would need every profile merged; it counts whole profiles.
-    store::Selection unfiltered = *selection;
-    unfiltered.tags.clear();
-    auto metas = store_->Select(unfiltered);
+    // The index counts a profile's samples, not its samples per label: with
+    // tags, the profiles that have them are read and their matching samples
+    // counted (bounded: a tag timeline of a long range is refused, not slow).
+    auto metas = store_->Select(*selection);
     if (!metas.ok()) return FromError(metas.error());
+    if (!selection->tags.empty()) {
+      if (metas->size() > kMaxTaggedTimelineProfiles) {
+        return JsonError(413, std::to_string(metas->size()) + " profiles have these tags; a tag timeline reads at most " +
+                                  std::to_string(kMaxTaggedTimelineProfiles) + ": narrow from/to");
+      }
+      std::erase_if(*metas, [&](store::ProfileMeta& m) {
+        auto loaded = store_->Load(m.id);
+        if (!loaded.ok()) return true;  // corrupt: left out, as merges skip it
+        m.samples = 0;
+        for (const pprof::Sample& sample : loaded->samples) {
+          if (!sample.values.empty() && pprof::SampleMatches(sample, selection->tags)) m.samples += sample.values[0];
+        }
+        return false;
+      });
+    }
     int64_t from = selection->from_ns.value_or(INT64_MAX), to = selection->to_ns.value_or(INT64_MIN);
     if (!selection->from_ns) for (const auto& m : *metas) from = std::min(from, m.start_ns);
     if (!selection->to_ns) for (const auto& m : *metas) to = std::max(to, m.end_ns);
