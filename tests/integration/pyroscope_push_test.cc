@@ -27,6 +27,7 @@
 #include "pprof/store/store.h"
 #include "symbolizer/symbolizer.h"
 #include "tests/profiler/e2e_util.h"
+#include "tests/profiler/profile_checks.h"
 #include "tests/profiler/subprocess.h"
 
 namespace golens {
@@ -118,12 +119,6 @@ Flame Render(const std::string& url, const std::string& selector, int64_t from_s
   return flame;
 }
 
-int64_t Total(const pprof::Profile& p, int index) {
-  int64_t total = 0;
-  for (const pprof::Sample& s : p.samples) total += static_cast<int>(s.values.size()) > index ? s.values[index] : 0;
-  return total;
-}
-
 TEST(PyroscopePush, AgentPushesThroughAServerRestart) {
   ASSERT_EQ(::geteuid(), 0u) << "needs root (BPF)";
   const std::string work = testing::ScratchDir() + "/pyroscope";
@@ -165,7 +160,7 @@ TEST(PyroscopePush, AgentPushesThroughAServerRestart) {
   auto merged = (*store)->Merge(selection);
   ASSERT_TRUE(merged.ok()) << merged.error().message;
   ASSERT_GT(merged->profiles, 5);
-  const int64_t local_cpu_ns = Total(merged->profile, 1);
+  const int64_t local_cpu_ns = testing::SampleTotal(merged->profile, 1);
   ASSERT_GT(local_cpu_ns, 0);
 
   const int64_t until_s = std::chrono::duration_cast<std::chrono::seconds>(

@@ -40,6 +40,7 @@
 #include "pprof/store/store.h"
 #include "symbolizer/symbolizer.h"
 #include "tests/profiler/e2e_util.h"
+#include "tests/profiler/profile_checks.h"
 #include "tests/profiler/subprocess.h"
 
 namespace golens {
@@ -68,30 +69,6 @@ void RequireRoot() { ASSERT_EQ(::geteuid(), 0u) << "the agent tests need root (B
 std::string BuildIdOf(const std::string& path) {
   auto binary = symbolizer::Binary::Open(path);
   return binary.ok() ? (*binary)->build_id() : "";
-}
-
-// Samples per function name (leaf or anywhere on the stack) of a profile.
-std::map<std::string, int64_t> InclusiveSamples(const pprof::Profile& p) {
-  pprof::ProfileIndex index(p);
-  std::map<std::string, int64_t> out;
-  for (const pprof::Sample& s : p.samples) {
-    std::set<std::string> seen;
-    for (uint64_t id : s.location_ids) {
-      const pprof::Location* loc = index.location(id);
-      if (!loc) continue;
-      for (const pprof::Line& line : loc->lines) {
-        const pprof::Function* f = index.function(line.function_id);
-        if (f && seen.insert(f->name).second) out[f->name] += s.values.empty() ? 0 : s.values[0];
-      }
-    }
-  }
-  return out;
-}
-
-int64_t Total(const pprof::Profile& p) {
-  int64_t total = 0;
-  for (const pprof::Sample& s : p.samples) total += s.values.empty() ? 0 : s.values[0];
-  return total;
 }
 
 // The agent as a child, stopped with SIGTERM (and checked) by Stop().
@@ -208,7 +185,7 @@ TEST(Agent, ServicesBuildsRestartsAndRecordAgreement) {
     ASSERT_EQ(r.exit_code, 0) << testing::DescribeResult(r);
     auto merged = pprof::ReadProfileFile(out);
     ASSERT_TRUE(merged.ok()) << merged.error().message;
-    auto inclusive = InclusiveSamples(*merged);
+    auto inclusive = testing::InclusiveByFunction(*merged);
     ASSERT_GT(inclusive["main.light"], 40) << "too few samples to judge";
     double measured = static_cast<double>(inclusive["main.heavy"]) / inclusive["main.light"];
     EXPECT_NEAR(measured, ratio, ratio * 0.25) << "build " << build;
@@ -227,14 +204,14 @@ TEST(Agent, ServicesBuildsRestartsAndRecordAgreement) {
     if (m.pid != inventory_1_pid) continue;
     auto p = (*store)->Load(m.id);
     ASSERT_TRUE(p.ok()) << p.error().message;
-    agent_total += Total(*p);
-    for (const auto& [f, n] : InclusiveSamples(*p)) agent_inclusive[f] += n;
+    agent_total += testing::SampleTotal(*p);
+    for (const auto& [f, n] : testing::InclusiveByFunction(*p)) agent_inclusive[f] += n;
   }
-  int64_t record_total = Total(*record_profile);
+  int64_t record_total = testing::SampleTotal(*record_profile);
   ASSERT_GT(record_total, 100);
   // The agent attaches a moment after the exec (its poll, ~20 ms).
   EXPECT_NEAR(static_cast<double>(agent_total), static_cast<double>(record_total), 0.2 * record_total);
-  auto record_inclusive = InclusiveSamples(*record_profile);
+  auto record_inclusive = testing::InclusiveByFunction(*record_profile);
   for (const char* f : {"main.heavy", "main.light"}) {
     double agent_share = static_cast<double>(agent_inclusive[f]) / agent_total;
     double record_share = static_cast<double>(record_inclusive[f]) / record_total;
@@ -724,7 +701,7 @@ TEST(Agent, ContainerTarget) {
   }
   auto merged = (*store)->Merge(s);
   ASSERT_TRUE(merged.ok());
-  auto inclusive = InclusiveSamples(merged->profile);
+  auto inclusive = testing::InclusiveByFunction(merged->profile);
   EXPECT_GT(inclusive["main.heavy"], 0) << "symbols of a binary visible only inside the container";
 }
 

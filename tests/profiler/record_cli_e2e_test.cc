@@ -46,6 +46,7 @@
 #include "pprof/profile.h"
 #include "pprof/profile_io.h"
 #include "tests/profiler/e2e_util.h"
+#include "tests/profiler/profile_checks.h"
 #include "tests/profiler/subprocess.h"
 
 namespace golens {
@@ -107,12 +108,6 @@ char ProcessState(pid_t pid) {
   std::string stat = ReadStat(pid);
   size_t close = stat.rfind(')');
   return close == std::string::npos || close + 2 >= stat.size() ? 0 : stat[close + 2];
-}
-
-int64_t Total(const pprof::Profile& p) {
-  int64_t total = 0;
-  for (const auto& s : p.samples) total += s.values.empty() ? 0 : s.values[0];
-  return total;
 }
 
 // The samples that the "golens record: pid P ... samples N" comments give
@@ -281,7 +276,7 @@ TEST(RecordCli, SighupEndsRecordingAndWritesTheProfile) {
   std::string error;
   auto p = ReadProfile(out, &error);
   ASSERT_TRUE(p) << error << "\n" << golens.err();
-  EXPECT_GT(Total(*p), 30) << "1.5 s of a busy process at 99 Hz is ~150 samples";
+  EXPECT_GT(testing::SampleTotal(*p), 30) << "1.5 s of a busy process at 99 Hz is ~150 samples";
 }
 
 // ---- 2. SIGPIPE: a stderr pipe whose reader has gone -----------------------
@@ -323,7 +318,7 @@ TEST(RecordCli, ClosedStderrPipeDoesNotKillGolensPid) {
   std::string error;
   auto p = ReadProfile(out, &error);
   ASSERT_TRUE(p) << error << " (" << DescribeStatus(*run.status) << ")";
-  EXPECT_GT(Total(*p), 20) << "1.5 s of a busy process at 99 Hz is ~150 samples";
+  EXPECT_GT(testing::SampleTotal(*p), 20) << "1.5 s of a busy process at 99 Hz is ~150 samples";
 }
 
 TEST(RecordCli, ClosedStderrPipeDoesNotKillGolensLaunch) {
@@ -341,7 +336,7 @@ TEST(RecordCli, ClosedStderrPipeDoesNotKillGolensLaunch) {
   std::string error;
   auto p = ReadProfile(out, &error);
   ASSERT_TRUE(p) << error << " (" << DescribeStatus(*run.status) << ")";
-  EXPECT_GT(Total(*p), 20) << "1.2 s of burn_native at 99 Hz is ~120 samples";
+  EXPECT_GT(testing::SampleTotal(*p), 20) << "1.2 s of burn_native at 99 Hz is ~120 samples";
 }
 
 // ---- 3. PID namespaces -----------------------------------------------------
@@ -380,8 +375,8 @@ TEST(RecordCli, PidNamespaceLaunch) {
   ASSERT_TRUE(p) << error << "\n" << Describe(r);
   double expected = cpu * 99;
   std::printf("in a PID namespace, launch: %lld samples, %.0f expected (%.2f s CPU)\n",
-              static_cast<long long>(Total(*p)), expected, cpu);
-  EXPECT_GT(Total(*p), expected * 0.5) << "golens as pid 1 of its own PID namespace recorded too few samples\n"
+              static_cast<long long>(testing::SampleTotal(*p)), expected, cpu);
+  EXPECT_GT(testing::SampleTotal(*p), expected * 0.5) << "golens as pid 1 of its own PID namespace recorded too few samples\n"
                                        << Describe(r);
 }
 
@@ -412,8 +407,8 @@ TEST(RecordCli, PidNamespacePid) {
   ASSERT_TRUE(p) << error << "\n" << Describe(r);
   double expected = cpu / (t1 - t0) * 2.0 * 99;
   std::printf("in a PID namespace, --pid %s: %lld samples, %.0f expected (%.2f s CPU in %.2f s)\n",
-              LineAfter(r.out, "pid ").c_str(), static_cast<long long>(Total(*p)), expected, cpu, t1 - t0);
-  EXPECT_GT(Total(*p), expected * 0.5) << "--pid of a process in golens' own PID namespace recorded too few "
+              LineAfter(r.out, "pid ").c_str(), static_cast<long long>(testing::SampleTotal(*p)), expected, cpu, t1 - t0);
+  EXPECT_GT(testing::SampleTotal(*p), expected * 0.5) << "--pid of a process in golens' own PID namespace recorded too few "
                                           "samples\n"
                                        << Describe(r);
 }
@@ -429,7 +424,7 @@ TEST(RecordCli, ZeroSampleWarningInPidNamespace) {
   std::string error;
   auto p = ReadProfile(out, &error);
   ASSERT_TRUE(p) << error << "\n" << Describe(r);
-  EXPECT_EQ(Total(*p), 0) << "GOLENS_PIDNS_TRANSLATION=off inside a PID namespace should miss every sample "
+  EXPECT_EQ(testing::SampleTotal(*p), 0) << "GOLENS_PIDNS_TRANSLATION=off inside a PID namespace should miss every sample "
                              "(the test provokes the warning this way)\n"
                           << Describe(r);
   EXPECT_TRUE(Contains(r.err, "no samples, although the target used"))
@@ -462,8 +457,8 @@ TEST(RecordCli, PidOfAThreadRecordsItsProcess) {
   std::string error;
   auto p = ReadProfile(out, &error);
   ASSERT_TRUE(p) << error << "\n" << Describe(r);
-  EXPECT_GT(Total(*p), 50) << "two spinning goroutines for 1.5 s at 99 Hz are ~300 samples\n" << Describe(r);
-  EXPECT_EQ(CommentSamplesOf(*p, pid), Total(*p)) << "every sample is process " << pid << "'s\n" << Comments(*p);
+  EXPECT_GT(testing::SampleTotal(*p), 50) << "two spinning goroutines for 1.5 s at 99 Hz are ~300 samples\n" << Describe(r);
+  EXPECT_EQ(CommentSamplesOf(*p, pid), testing::SampleTotal(*p)) << "every sample is process " << pid << "'s\n" << Comments(*p);
   EXPECT_EQ(CommentSamplesOf(*p, tid), -1) << "thread " << tid << " is no process of its own\n" << Comments(*p);
 }
 
@@ -589,7 +584,7 @@ TEST(RecordCli, OutputToStdoutWithPid) {
                              << r.out.substr(0, 200) << "\nstderr:\n" << r.err;
   auto p = pprof::ParsePprof(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(r.out.data()), r.out.size()));
   ASSERT_TRUE(p.ok()) << p.error().message;
-  EXPECT_GT(Total(*p), 20) << "1 s of a busy process at 99 Hz is ~100 samples";
+  EXPECT_GT(testing::SampleTotal(*p), 20) << "1 s of a busy process at 99 Hz is ~100 samples";
   EXPECT_TRUE(std::regex_search(r.err, SummaryLine())) << "the summary goes to stderr\n" << r.err;
 }
 
@@ -716,13 +711,23 @@ TEST(RecordCli, PidOfAnotherUsersProcessWithoutPtrace) {
 TEST(RecordCli, PidChildrenOnlyWhenAsked) {
   for (bool children : {false, true}) {
     SCOPED_TRACE(children ? "--children" : "without --children");
-    Subprocess shell({"/bin/sh", "-c", "echo ready; sleep 0.7; \"$0\" 1.0; sleep 0.3", Fixture("native")});
+    // The shell forks the fixture once golens is recording (a go-file, not a
+    // fixed sleep: attaching takes seconds on a loaded machine).
+    const std::string go_file = TempDir() + (children ? "/children.go" : "/nochildren.go");
+    std::filesystem::remove(go_file);
+    Subprocess shell({"/bin/sh", "-c", "echo ready; while [ ! -e \"$1\" ]; do sleep 0.05; done; \"$0\" 1.0; sleep 0.3",
+                      Fixture("native"), go_file});
     ASSERT_TRUE(shell.WaitForOutput("ready", 10s));
     std::string out = TempDir() + (children ? "/children.pb.gz" : "/nochildren.pb.gz");
-    std::vector<std::string> argv = {kGolens, "record", "--pid", std::to_string(shell.pid()), "--duration", "10s",
+    std::vector<std::string> argv = {kGolens, "record", "--pid", std::to_string(shell.pid()), "--duration", "20s",
                                      "-o", out};
     if (children) argv.push_back("--children");
-    CommandResult r = RunCommand(argv, 60s);
+    Subprocess golens(argv);
+    ASSERT_TRUE(golens.WaitForOutput("recording 1 process", 30s, /*on_stderr=*/true)) << golens.err();
+    { std::ofstream(go_file) << "go\n"; }
+    auto code = golens.Wait(60s);
+    ASSERT_TRUE(code.has_value()) << "golens did not end after its targets exited";
+    CommandResult r{*code, golens.out(), golens.err()};
     ASSERT_EQ(r.exit_code, 0) << Describe(r);
     std::string error;
     auto p = ReadProfile(out, &error);

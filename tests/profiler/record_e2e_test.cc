@@ -34,6 +34,7 @@
 #include "pprof/profile.h"
 #include "pprof/profile_io.h"
 #include "tests/profiler/e2e_util.h"
+#include "tests/profiler/profile_checks.h"
 #include "tests/profiler/subprocess.h"
 
 namespace golens {
@@ -95,12 +96,6 @@ std::vector<Frame> Frames(const pprof::Profile& p, const pprof::ProfileIndex& in
 }
 
 int64_t Count(const pprof::Sample& s) { return s.values.empty() ? 0 : s.values[0]; }
-
-int64_t Total(const pprof::Profile& p, int value_index) {
-  int64_t total = 0;
-  for (const auto& s : p.samples) total += s.values.at(static_cast<size_t>(value_index));
-  return total;
-}
 
 // Flat value per function (the innermost frame of each sample).
 std::map<std::string, int64_t> Flat(const pprof::Profile& p, int value_index) {
@@ -238,7 +233,7 @@ TEST(RecordCpu, BothFunctionsOnTopAtThreeToOne) {
 TEST(RecordCpu, SampleCountMatchesCpuTime) {
   REQUIRE_A(a);
   double expected = 99.0 * a.cpu_seconds;
-  double got = static_cast<double>(Total(a.profile, 0));
+  double got = static_cast<double>(testing::SampleTotal(a.profile, 0));
   std::printf("golens: %.0f samples for %.2f CPU seconds (expected %.0f at 99 Hz)\n", got, a.cpu_seconds,
               expected);
   ASSERT_GT(a.cpu_seconds, 1.0);
@@ -282,8 +277,8 @@ TEST(RecordCpu, AgreesWithRuntimePprof) {
   ASSERT_EQ(theirs.size(), 2u);
   EXPECT_EQ(ours[0].first, theirs[0].first);
   EXPECT_EQ(ours[1].first, theirs[1].first);
-  double our_total = static_cast<double>(Total(a.profile, 0));
-  double go_total = static_cast<double>(Total(a.go_profile, go_cpu));
+  double our_total = static_cast<double>(testing::SampleTotal(a.profile, 0));
+  double go_total = static_cast<double>(testing::SampleTotal(a.go_profile, go_cpu));
   ASSERT_GT(go_total, 0);
   for (const char* fn : {"main.heavy", "main.light"}) {
     double ours_pct = 100.0 * static_cast<double>(our_self[fn]) / our_total;
@@ -593,7 +588,7 @@ TEST(RecordCommand, DurationEndTerminatesTheCommand) {
   EXPECT_EQ(r.exit_code, 143) << r.out << r.err;
   EXPECT_NE(r.err.find("command killed by signal 15"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("still running"), std::string::npos) << r.err;
-  EXPECT_GT(Total(MustRead(out), 0), 50);
+  EXPECT_GT(testing::SampleTotal(MustRead(out), 0), 50);
 }
 
 TEST(RecordErrors, WithoutCapabilitiesNamesThemAndExits2) {
@@ -675,7 +670,7 @@ TEST(RecordLoss, DroppedSamplesAreCountedAndReported) {
   ASSERT_EQ(std::sscanf(r.err.c_str() + summary, "golens: %llu samples, %llu lost", &samples, &lost), 2) << r.err;
   EXPECT_GT(lost, 0u) << r.err;
   EXPECT_GT(samples, 0u) << r.err;
-  EXPECT_EQ(Total(MustRead(out), 0), static_cast<int64_t>(samples));
+  EXPECT_EQ(testing::SampleTotal(MustRead(out), 0), static_cast<int64_t>(samples));
 }
 
 TEST(RecordSignals, SigintEndsEarlyAndStillWrites) {
@@ -691,12 +686,14 @@ TEST(RecordSignals, SigintEndsEarlyAndStillWrites) {
   EXPECT_EQ(*code, 0) << golens.err();
   EXPECT_NE(golens.err().find("interrupted"), std::string::npos) << golens.err();
   pprof::Profile p = MustRead(out);
-  EXPECT_GT(Total(p, 0), 50);
+  EXPECT_GT(testing::SampleTotal(p, 0), 50);
   EXPECT_LT(static_cast<double>(p.duration_nanos) / 1e9, 10.0);
 }
 
 TEST(RecordSignals, TargetExitingMidwayEndsItsPartCleanly) {
-  Subprocess target({Fixture("cpu31"), "-exit-after", "1.5"});
+  // Long enough for golens to attach on a loaded machine (it failed at 1.5 s
+  // with load 9: the target was a zombie before golens looked at it).
+  Subprocess target({Fixture("cpu31"), "-exit-after", "4"});
   ASSERT_TRUE(target.WaitForOutput("ready", 10s));
   std::string out = TempDir() + "/exit.pb.gz";
   CommandResult r = RunCommand(

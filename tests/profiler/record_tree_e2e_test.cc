@@ -44,6 +44,7 @@
 #include "pprof/profile.h"
 #include "pprof/profile_io.h"
 #include "tests/profiler/e2e_util.h"
+#include "tests/profiler/profile_checks.h"
 #include "tests/profiler/subprocess.h"
 
 namespace golens {
@@ -108,12 +109,6 @@ std::vector<Frame> Frames(const pprof::ProfileIndex& index, const pprof::Sample&
 
 int64_t Count(const pprof::Sample& s) { return s.values.empty() ? 0 : s.values[0]; }
 
-int64_t Total(const pprof::Profile& p) {
-  int64_t total = 0;
-  for (const auto& s : p.samples) total += Count(s);
-  return total;
-}
-
 // Samples (count) whose stack holds a function named `name` anywhere.
 int64_t Inclusive(const pprof::Profile& p, const std::string& name) {
   pprof::ProfileIndex index(p);
@@ -154,17 +149,10 @@ std::string Join(const std::set<std::pair<std::string, std::string>>& mappings) 
 
 // The 12 functions with the most samples, inclusive, for failure messages.
 std::string TopFunctions(const pprof::Profile& p) {
-  pprof::ProfileIndex index(p);
-  std::map<std::string, int64_t> inclusive;
-  for (const auto& s : p.samples) {
-    std::set<std::string> seen;
-    for (const Frame& f : Frames(index, s)) {
-      if (seen.insert(f.function).second) inclusive[f.function] += Count(s);
-    }
-  }
+  std::map<std::string, int64_t> inclusive = testing::InclusiveByFunction(p);
   std::vector<std::pair<std::string, int64_t>> v(inclusive.begin(), inclusive.end());
   std::sort(v.begin(), v.end(), [](auto& a, auto& b) { return a.second > b.second; });
-  std::string out = "top functions (inclusive samples) of " + std::to_string(Total(p)) + " samples:\n";
+  std::string out = "top functions (inclusive samples) of " + std::to_string(testing::SampleTotal(p)) + " samples:\n";
   for (size_t i = 0; i < v.size() && i < 12; ++i) out += "  " + std::to_string(v[i].second) + " " + v[i].first + "\n";
   return out;
 }
@@ -427,9 +415,9 @@ TEST(RecordTree, ProcessTree) {
   // The samples of the comments add up to the profile's.
   int64_t commented = 0;
   for (const auto& pc : processes) commented += pc.samples;
-  EXPECT_EQ(commented, Total(p)) << Comments(p);
+  EXPECT_EQ(commented, testing::SampleTotal(p)) << Comments(p);
   ExpectEveryLocationMapped(p);
-  std::printf("go build: %zu processes, %lld samples\n", processes.size(), static_cast<long long>(Total(p)));
+  std::printf("go build: %zu processes, %lld samples\n", processes.size(), static_cast<long long>(testing::SampleTotal(p)));
 }
 
 TEST(RecordTree, ProcessTreeNoChildren) {
@@ -442,7 +430,7 @@ TEST(RecordTree, ProcessTreeNoChildren) {
   auto processes = ProcessComments(p);
   ASSERT_EQ(processes.size(), 1u) << "--no-children records only the launched process\n" << Comments(p);
   EXPECT_TRUE(EndsWith(processes[0].exe, "/go")) << Comments(p);
-  EXPECT_GT(Total(p), 0) << "the go command itself burns CPU loading packages";
+  EXPECT_GT(testing::SampleTotal(p), 0) << "the go command itself burns CPU loading packages";
   for (const auto& m : p.mappings) EXPECT_FALSE(EndsWith(m.filename, "/compile")) << m.filename;
 }
 
