@@ -91,6 +91,23 @@ void BM_Merge1hTagFilter(benchmark::State& state) {
   }
 }
 
+// What serve's timeline of a tag selection reads: per profile, the samples
+// carrying the tag, counted in place.
+void BM_TaggedSampleCounts1h(benchmark::State& state) {
+  auto s = OpenStore(state);
+  if (!s) return;
+  size_t profiles = 0;
+  for (auto _ : state) {
+    store::Selection sel = OneService(g_config.shape.hours / 2, 1);
+    sel.tags = {{"worker", "alpha"}};
+    auto counts = s->TaggedSampleCounts(sel);
+    if (!counts.ok() || counts->empty()) state.SkipWithError("tag counts found nothing");
+    profiles = counts.ok() ? counts->size() : 0;
+    benchmark::DoNotOptimize(counts);
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(profiles));  // profiles read per second
+}
+
 void BM_Select24h(benchmark::State& state) {
   auto s = OpenStore(state);
   if (!s) return;
@@ -166,6 +183,7 @@ BENCHMARK(BM_LabelValues1h)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Merge1hCold)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Merge1hWarm)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Merge1hTagFilter)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_TaggedSampleCounts1h)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Merge24hCold)->Unit(benchmark::kMillisecond)->Iterations(3);
 
 }  // namespace

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -120,6 +121,11 @@ class Store {
   // selection's tag filter applied to samples. Corrupt entries are skipped
   // and counted, never fatal.
   Result<MergeResult> Merge(const Selection& selection);
+  // Per matching profile (by id): the sum of its first sample value over the
+  // samples that pass the selection's tag filter (the index counts whole
+  // profiles only). Read in place, no Profile built; corrupt entries are
+  // left out.
+  Result<std::map<int64_t, int64_t>> TaggedSampleCounts(const Selection& selection);
 
   // Deletes profiles that ended before `cutoff_ns`; returns how many.
   Result<int64_t> DeleteEndedBefore(int64_t cutoff_ns);

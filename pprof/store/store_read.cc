@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "pprof/merge.h"
+#include "pprof/profile_view.h"
 #include "pprof/profile_io.h"
 #include "pprof/store/label_index.h"
 #include "pprof/store/store_impl.h"
@@ -278,6 +279,36 @@ Result<MergeResult> Store::Merge(const Selection& selection) {
     }
     GOLENS_TRY(result.profile, merger.Finish());
     return result;
+  };
+  auto out = run();
+  if (!out.ok()) return s.Context(out.error());
+  return out;
+}
+
+Result<std::map<int64_t, int64_t>> Store::TaggedSampleCounts(const Selection& selection) {
+  Impl& s = *impl_;
+  std::lock_guard<std::mutex> lock(s.read_mu);
+  auto run = [&]() -> Result<std::map<int64_t, int64_t>> {
+    ReadTransaction tx(*s.reader);
+    GOLENS_TRY_VOID(tx.Begin());
+    GOLENS_TRY(std::vector<Selected> rows, SelectLocked(*s.reader, selection, false));
+    std::map<int64_t, int64_t> counts;
+    pprof::View view;
+    pprof::StringTable strings;
+    for (const Selected& r : rows) {
+      auto raw = s.LoadRawLocked(r.meta.id);
+      if (!raw.ok()) continue;
+      auto bytes = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(raw->data()), raw->size());
+      if (!pprof::ViewOfWire(bytes, &view, &strings).ok()) continue;
+      int64_t n = 0;
+      for (const pprof::VSample& sample : view.samples) {
+        if (sample.val_count > 0 && pprof::ViewSampleMatches(view, sample, selection.tags)) {
+          n += view.sample_vals[sample.val_begin];
+        }
+      }
+      counts[r.meta.id] = n;
+    }
+    return counts;
   };
   auto out = run();
   if (!out.ok()) return s.Context(out.error());

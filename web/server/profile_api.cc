@@ -18,8 +18,8 @@
 namespace golens::web {
 namespace {
 
-// A tag timeline reads every profile with the tags (~0.2 ms each): 1 h of
-// 10 s intervals of 50 processes is 18,000.
+// A tag timeline reads every profile with the tags in place (~0.1 ms each):
+// 1 h of 10 s intervals of 50 processes is 18,000.
 constexpr size_t kMaxTaggedTimelineProfiles = 20000;
 
 using nlohmann::json;
@@ -318,8 +318,9 @@ ApiResponse ProfileApi::HandleUncached(const ApiRequest& request) {
       if (step < 1 || step > 86400) return JsonError(400, "step: whole seconds, 1 to 86400");
     }
     // The index counts a profile's samples, not its samples per label: with
-    // tags, the profiles that have them are read and their matching samples
-    // counted (bounded: a tag timeline of a long range is refused, not slow).
+    // tags, the profiles that have them are read in place and their matching
+    // samples counted (bounded: a tag timeline of a long range is refused,
+    // not slow).
     auto metas = store_->Select(*selection);
     if (!metas.ok()) return FromError(metas.error());
     if (!selection->tags.empty()) {
@@ -327,13 +328,12 @@ ApiResponse ProfileApi::HandleUncached(const ApiRequest& request) {
         return JsonError(413, std::to_string(metas->size()) + " profiles have these tags; a tag timeline reads at most " +
                                   std::to_string(kMaxTaggedTimelineProfiles) + ": narrow from/to");
       }
+      auto counts = store_->TaggedSampleCounts(*selection);
+      if (!counts.ok()) return FromError(counts.error());
       std::erase_if(*metas, [&](store::ProfileMeta& m) {
-        auto loaded = store_->Load(m.id);
-        if (!loaded.ok()) return true;  // corrupt: left out, as merges skip it
-        m.samples = 0;
-        for (const pprof::Sample& sample : loaded->samples) {
-          if (!sample.values.empty() && pprof::SampleMatches(sample, selection->tags)) m.samples += sample.values[0];
-        }
+        auto it = counts->find(m.id);
+        if (it == counts->end()) return true;  // corrupt: left out, as merges skip it
+        m.samples = it->second;
         return false;
       });
     }
