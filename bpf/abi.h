@@ -391,6 +391,8 @@ enum golens_metric {
   GOLENS_METRIC_NATIVE_FROM_FP_WALK, /* of those, Go code called from C (found by the frame-pointer walk) */
   GOLENS_METRIC_NATIVE_STACK_SHORT,  /* snapshots that met unreadable memory before the bytes wanted (mostly: the stack's end) */
   GOLENS_METRIC_NATIVE_NO_ROOM,      /* no room left in the record for a snapshot */
+  GOLENS_METRIC_STAGE_MISSED,        /* a sampler stage was not reached (tail call failed): sample without it */
+  GOLENS_METRIC_STAGE_ERROR,         /* a sampler stage found no pending sample or a bad offset: sample dropped */
   GOLENS_METRIC_COUNT,
 };
 

@@ -1168,7 +1168,9 @@ int golens_sample_cpu(struct bpf_perf_event_data *ctx) {
       pending->g = g;
       bpf_tail_call(ctx, &sample_stages, want_maps ? STAGE_MAPS : STAGE_NATIVE);
     }
-    /* No tail call (a slot is empty): the sample goes without them. */
+    /* Here only when the tail call failed (an empty slot, the kernel's tail
+     * call limit): the sample goes without them, counted. */
+    count(GOLENS_METRIC_STAGE_MISSED);
   }
 
   return output_sample(buffer, offset);
@@ -1179,11 +1181,17 @@ int golens_sample_maps(struct bpf_perf_event_data *ctx) {
   __u32 zero = 0;
   struct scratch *buffer = bpf_map_lookup_elem(&scratch_buffer, &zero);
   struct sample_pending *pending = bpf_map_lookup_elem(&sample_pending, &zero);
-  if (!buffer || !pending) return 0;
+  if (!buffer || !pending) {
+    count(GOLENS_METRIC_STAGE_ERROR);
+    return 0;
+  }
   __u32 tgid = pending->tgid;
   __u32 offset = pending->offset;
   asm volatile("" : "+r"(offset));
-  if (offset > GOLENS_MAX_RECORD_BYTES) return 0;
+  if (offset > GOLENS_MAX_RECORD_BYTES) {
+    count(GOLENS_METRIC_STAGE_ERROR);
+    return 0;
+  }
   struct golens_proc_info *proc = bpf_map_lookup_elem(&targets, &tgid);
   if (proc) {
     struct pt_regs *user_regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
@@ -1191,6 +1199,7 @@ int golens_sample_maps(struct bpf_perf_event_data *ctx) {
     if (native_stack_bytes != 0 && (proc->flags & GOLENS_PROC_NATIVE)) {
       pending->offset = offset;
       bpf_tail_call(ctx, &sample_stages, STAGE_NATIVE);
+      count(GOLENS_METRIC_STAGE_MISSED);
     }
   }
   return output_sample(buffer, offset);
@@ -1201,11 +1210,17 @@ int golens_sample_native(struct bpf_perf_event_data *ctx) {
   __u32 zero = 0;
   struct scratch *buffer = bpf_map_lookup_elem(&scratch_buffer, &zero);
   struct sample_pending *pending = bpf_map_lookup_elem(&sample_pending, &zero);
-  if (!buffer || !pending) return 0;
+  if (!buffer || !pending) {
+    count(GOLENS_METRIC_STAGE_ERROR);
+    return 0;
+  }
   __u32 tgid = pending->tgid;
   __u32 offset = pending->offset;
   asm volatile("" : "+r"(offset));
-  if (offset > GOLENS_MAX_RECORD_BYTES) return 0;
+  if (offset > GOLENS_MAX_RECORD_BYTES) {
+    count(GOLENS_METRIC_STAGE_ERROR);
+    return 0;
+  }
   struct golens_proc_info *proc = bpf_map_lookup_elem(&targets, &tgid);
   if (proc) {
     struct pt_regs *user_regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());

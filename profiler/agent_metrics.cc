@@ -58,6 +58,8 @@ std::string BpfCounterId(int metric) {
     case GOLENS_METRIC_NATIVE_FROM_FP_WALK: return "native_from_fp_walk";
     case GOLENS_METRIC_NATIVE_STACK_SHORT: return "native_stack_short";
     case GOLENS_METRIC_NATIVE_NO_ROOM: return "native_no_room";
+    case GOLENS_METRIC_STAGE_MISSED: return "stage_missed";
+    case GOLENS_METRIC_STAGE_ERROR: return "stage_error";
     default: return "metric_" + std::to_string(metric);
   }
 }
@@ -197,6 +199,8 @@ std::string PrometheusText(const AgentStats& s, const ProcessSelfStats& self, in
   w.Value("golens_agent_samples_lost_total", static_cast<double>(s.session.recorder.unknown_process),
           "cause=\"unknown_process\"");
   w.Value("golens_agent_samples_lost_total", static_cast<double>(s.session.recorder.malformed), "cause=\"malformed\"");
+  w.Value("golens_agent_samples_lost_total", static_cast<double>(s.session.bpf[GOLENS_METRIC_STAGE_ERROR]),
+          "cause=\"sampler_stage\"");
   w.Family("golens_bpf_events_total", "counter", "The BPF programs' own counters (bpf/abi.h golens_metric).");
   for (int i = 0; i < GOLENS_METRIC_COUNT; ++i) {
     w.Value("golens_bpf_events_total", static_cast<double>(s.session.bpf[i]), "counter=\"" + BpfCounterId(i) + "\"");

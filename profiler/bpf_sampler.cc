@@ -165,6 +165,9 @@ const char* MetricName(int metric) {
     case GOLENS_METRIC_NATIVE_FROM_FP_WALK: return "native snapshots of Go code called from C";
     case GOLENS_METRIC_NATIVE_STACK_SHORT: return "native snapshots shorter than wanted (the stack ended)";
     case GOLENS_METRIC_NATIVE_NO_ROOM: return "native snapshots without room in the record";
+    case GOLENS_METRIC_STAGE_MISSED: return "samples without a sampler stage (tail call failed)";
+    case GOLENS_METRIC_STAGE_ERROR: return "samples dropped by a sampler stage";
+    case GOLENS_METRIC_COUNT: break;
   }
   return "?";
 }

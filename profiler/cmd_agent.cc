@@ -165,7 +165,10 @@ Result<void> RunAgent(const AgentFlags& flags) {
       summary += ", " + std::to_string(failed) + " failed attempts retried";
     }
   }
-  if (uint64_t lost = s.session.lost()) summary += "; " + std::to_string(lost) + " samples lost (ring buffer full)";
+  if (uint64_t lost = s.session.lost()) {
+    summary += "; " + std::to_string(lost) + " samples lost (" +
+               std::to_string(s.session.bpf[GOLENS_METRIC_RINGBUF_FULL]) + " ring buffer full)";
+  }
   GOLENS_LOG(kInfo) << summary;
   return Ok();
 }

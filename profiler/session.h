@@ -90,7 +90,12 @@ struct SessionStats {
   FrameCache::Stats frames;
   size_t binaries_live = 0;
   bool tracks_munmap = false;
-  uint64_t lost() const { return bpf[GOLENS_METRIC_RINGBUF_FULL]; }
+  // Samples taken but not in any profile: the ring buffer was full, a
+  // sampler stage failed, or the recorder could not use the record.
+  uint64_t lost() const {
+    return bpf[GOLENS_METRIC_RINGBUF_FULL] + bpf[GOLENS_METRIC_STAGE_ERROR] + recorder.malformed +
+           recorder.unknown_process;
+  }
 };
 
 class Session : private RecorderListener {

@@ -655,14 +655,22 @@ TEST(RecordErrors, UsageErrors) {
 }
 
 TEST(RecordLoss, DroppedSamplesAreCountedAndReported) {
-  // A one-page ring buffer holds a single sample: at 5000 Hz most are lost,
-  // and the summary must say how many.
+  // A one-page ring buffer, and golens stopped (SIGSTOP) for a second while
+  // BPF keeps sampling in the kernel: the buffer fills, later samples are
+  // lost, and the summary must say how many. (Without the stop a reader with
+  // a CPU to itself kept up even at 5000 Hz.)
   Subprocess target({Fixture("cpu31")});
   ASSERT_TRUE(target.WaitForOutput("ready", 10s));
   std::string out = TempDir() + "/loss.pb.gz";
-  CommandResult r = RunCommand({"/usr/bin/env", "GOLENS_RINGBUF_BYTES=4096", kGolens, "record", "--pid",
-                                std::to_string(target.pid()), "--hz", "5000", "--duration", "2s", "-o", out},
-                               60s);
+  Subprocess golens({"/usr/bin/env", "GOLENS_RINGBUF_BYTES=4096", kGolens, "record", "--pid",
+                     std::to_string(target.pid()), "--hz", "999", "--duration", "4s", "-o", out});
+  ASSERT_TRUE(golens.WaitForOutput("recording 1 process", 30s, /*on_stderr=*/true)) << golens.err();
+  golens.Kill(SIGSTOP);
+  std::this_thread::sleep_for(1s);
+  golens.Kill(SIGCONT);
+  auto code = golens.Wait(60s);
+  ASSERT_TRUE(code.has_value());
+  CommandResult r{*code, golens.out(), golens.err()};
   ASSERT_EQ(r.exit_code, 0) << r.err;
   unsigned long long samples = 0, lost = 0;
   size_t summary = r.err.find("golens: ", r.err.find(" lost, ") == std::string::npos ? 0 : r.err.rfind("\ngolens: ", r.err.find(" lost, ")) + 1);

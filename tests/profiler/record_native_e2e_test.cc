@@ -282,7 +282,9 @@ TEST(NativeStacksVsPerf, CPartAndSharesAgreeWithPerfDwarf) {
   const std::string fixture = Fixture("cgo-local");
   PerfShares alone = PerfRecord(fixture);
   ASSERT_EQ(alone.error, "");
-  ASSERT_GE(alone.with_leaf, 100) << "perf saw too few callback samples";
+  // About 500 samples in 5 s at 99 Hz, a fifth to a third of them in the
+  // callback: 100 was the edge (99 seen once). Enough for the chain share.
+  ASSERT_GE(alone.with_leaf, 50) << "perf saw too few callback samples";
 
   const std::string data = testing::ScratchDir() + "/perf-golens-native.data";
   std::vector<std::string> wrapper = kPerfRecord;
@@ -292,9 +294,9 @@ TEST(NativeStacksVsPerf, CPartAndSharesAgreeWithPerfDwarf) {
   // perf follows golens's threads too: only the fixture's (named after its file).
   PerfShares perf = PerfScript(data, "cgo-local");
   ASSERT_EQ(perf.error, "");
-  ASSERT_GE(perf.with_leaf, 100) << "perf saw too few callback samples";
+  ASSERT_GE(perf.with_leaf, 60) << "perf saw too few callback samples";
   Shares ours = Measure(r.profile, "compare_mixed", {"compare_mixed", "msort_with_tmp", "sort_hot"});
-  ASSERT_GE(ours.with_leaf, 100) << Counters(r.err);
+  ASSERT_GE(ours.with_leaf, 60) << Counters(r.err);
 
   double perf_chain = Ratio(alone.c_chain, alone.with_leaf);
   double our_chain = Ratio(ours.whole, ours.with_leaf);
