@@ -81,7 +81,8 @@ Result<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options) {
     if (auto stats = agent->session_->EnableBpfRunTime(); !stats.ok()) {
       return stats.error().Context("--max-overhead needs the kernel's BPF run-time statistics");
     }
-    agent->budget_.emplace(options.max_overhead, BudgetState{options.hz, options.spans, options.maps.mode == MapsMode::kDeep});
+    agent->budget_.emplace(options.max_overhead,
+                           BudgetState{options.hz, options.spans, options.maps.mode == MapsMode::kDeep});
   }
   if (options.push) {
     PushOptions push = *options.push;

@@ -191,7 +191,9 @@ class ProfileAssembler {
         if (a.key != kMapSiteKey || frame >= stack.user.size()) return;
         std::string name = FrameName(stack, frame);
         if (!name.empty()) out->push_back(pprof::Label{a.key, std::move(name), 0, ""});
-        if (const MapProbeHistogram* probes = interval_.MapProbes(stack.process, stack.user_mapping[frame], stack.user[frame])) {
+        const MapProbeHistogram* probes =
+            interval_.MapProbes(stack.process, stack.user_mapping[frame], stack.user[frame]);
+        if (probes) {
           probes->AppendLabels(out);
         }
       };

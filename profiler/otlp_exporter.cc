@@ -69,7 +69,8 @@ OtlpStats OtlpExporter::stats() const {
 }
 
 OtlpExporter::Outcome OtlpExporter::Post(const std::string& body, int64_t* rejected, std::string* error) {
-  HttpPostResult result = HttpPost(endpoint_, path_, options_.headers, body, "application/x-protobuf", options_.timeout);
+  HttpPostResult result =
+      HttpPost(endpoint_, path_, options_.headers, body, "application/x-protobuf", options_.timeout);
   *error = result.error;
   if (!result.reached) return Outcome::kUnreachable;
   if (result.ok()) {
