@@ -189,14 +189,13 @@ TEST(NativeStacksOff, FramePointersAloneDoNotReachMain) {
 // callback's share of all CPU within a few points of golens's in the same run.
 //
 // The shares come from one execution that both sample: perf records golens
-// recording the fixture. Two runs of the fixture do not do the same: its
-// callback is a handful of instructions (the mixing in compare_mixed is dead
-// code to the compiler), so its share is where timer interrupts land around
-// one load and compare, and that moves with the machine: for a second or two
-// at a time it jumps from about 0.25 to 0.4-0.5 (perf at 999 Hz), so a run's
-// share at 99 Hz was 0.19 .. 0.39 in 74 runs of either tool alone. Within one
-// run golens and perf differ by sampling noise alone (sd 0.02 in 52 runs, at
-// most 0.05), bursts and all. The chain comes from perf recording the fixture
+// recording the fixture, so nothing that moves between runs can tell them
+// apart. (Two runs once disagreed: the callback's mixing was dead code to the
+// compiler, leaving a handful of instructions whose share was wherever timer
+// interrupts landed, 0.19 .. 0.39 at 99 Hz over 74 runs of either tool
+// alone. The mixing is real work now and the share about 0.8 in every run.)
+// Within one run golens and perf differ by sampling noise alone (sd 0.02 in
+// 52 runs, at most 0.05). The chain comes from perf recording the fixture
 // alone: perf following golens as well unwound through libc in only 13 of 28
 // runs, and a stack's shape does not change between runs.
 struct PerfShares {
