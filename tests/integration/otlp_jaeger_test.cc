@@ -74,21 +74,6 @@ std::string After(const std::string& log, const std::string& prefix) {
   return log.substr(at, end == std::string::npos ? std::string::npos : end - at);
 }
 
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  int port = 0;
-  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  if (fd >= 0) ::close(fd);
-  return port;
-}
-
 struct Jaeger {
   std::unique_ptr<Subprocess> process;
   std::string otlp_url, query_url, error;
@@ -105,19 +90,19 @@ Jaeger StartJaeger(int otlp_http = 0, int query_http = 0) {
     return j;
   }
   auto hp = [](int port) { return "127.0.0.1:" + std::to_string(port); };
-  if (otlp_http == 0) otlp_http = FreePort();
-  if (query_http == 0) query_http = FreePort();
+  if (otlp_http == 0) otlp_http = testing::FreeLoopbackPort();
+  if (query_http == 0) query_http = testing::FreeLoopbackPort();
   j.otlp_url = "http://" + hp(otlp_http);
   j.query_url = "http://" + hp(query_http);
   std::vector<std::string> argv = {kJaeger,
                                    "--collector.otlp.enabled=true",
                                    "--collector.otlp.http.host-port=" + hp(otlp_http),
-                                   "--collector.otlp.grpc.host-port=" + hp(FreePort()),
-                                   "--collector.http-server.host-port=" + hp(FreePort()),
-                                   "--collector.grpc-server.host-port=" + hp(FreePort()),
+                                   "--collector.otlp.grpc.host-port=" + hp(testing::FreeLoopbackPort()),
+                                   "--collector.http-server.host-port=" + hp(testing::FreeLoopbackPort()),
+                                   "--collector.grpc-server.host-port=" + hp(testing::FreeLoopbackPort()),
                                    "--query.http-server.host-port=" + hp(query_http),
-                                   "--query.grpc-server.host-port=" + hp(FreePort()),
-                                   "--admin.http.host-port=" + hp(FreePort())};
+                                   "--query.grpc-server.host-port=" + hp(testing::FreeLoopbackPort()),
+                                   "--admin.http.host-port=" + hp(testing::FreeLoopbackPort())};
   argv.erase(std::remove(argv.begin(), argv.end(), std::string()), argv.end());
   j.process = std::make_unique<Subprocess>(argv);
   for (int i = 0; i < 300; ++i) {

@@ -327,18 +327,6 @@ TEST(Agent, RetentionDeletesOldProfiles) {
   target.Wait(10s);
 }
 
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // The fixture's own walk of its full map (-reference): probes per key, for
 // the keys its lookups cycle through (all of them, equally often).
 std::map<int, int> ReferenceProbesOfMap(const std::string& reference, const std::string& fixture_stderr,
@@ -368,13 +356,13 @@ TEST(Agent, PrometheusScrapesHealthMapSitesAndProbeHistograms) {
   RequireRoot();
   ASSERT_TRUE(std::filesystem::exists("/usr/bin/prometheus")) << "Debian's prometheus package is missing (make deps installs it)";
   const std::string store_dir = MakeDir("agent-metrics");
-  const int metrics_port = FreePort();
+  const int metrics_port = testing::FreeLoopbackPort();
   AgentProcess agent({"--store", store_dir, "--exe-name", "maps-local", "--interval", "1s", "--hz", "199",
                       "--maps", "deep", "--maps-window", "20ms", "--maps-period", "250ms", "--metrics-listen",
                       "127.0.0.1:" + std::to_string(metrics_port)});
   ASSERT_TRUE(agent.WaitStarted()) << agent.process().err();
   const std::string prom_dir = MakeDir("prometheus");
-  const int prom_port = FreePort();
+  const int prom_port = testing::FreeLoopbackPort();
   {
     std::ofstream config(prom_dir + "/prometheus.yml");
     config << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n"
@@ -570,7 +558,7 @@ double ProcessCpuSeconds(pid_t pid) {
 TEST(Agent, OverheadBudgetSettlesWithTwentyBusyTargets) {
   RequireRoot();
   const std::string store_dir = MakeDir("agent-budget");
-  const int port = FreePort();
+  const int port = testing::FreeLoopbackPort();
   AgentProcess agent({"--store", store_dir, "--exe-name", "agentsvc-other", "--interval", "3s", "--hz", "999",
                       "--max-overhead", "0.5%", "--metrics-listen", "127.0.0.1:" + std::to_string(port)});
   ASSERT_TRUE(agent.WaitStarted()) << agent.process().err();
@@ -619,7 +607,7 @@ TEST(Agent, OverheadBudgetSettlesWithTwentyBusyTargets) {
 TEST(Agent, OverheadBudgetTurnsMapProbesOffAfterTheRate) {
   RequireRoot();
   const std::string store_dir = MakeDir("agent-budget-maps");
-  const int port = FreePort();
+  const int port = testing::FreeLoopbackPort();
   Subprocess fixture({Fixture("maps-local"), "-seconds", "40"});
   AgentProcess agent({"--store", store_dir, "--exe-name", "maps-local", "--interval", "1s", "--hz", "19", "--maps",
                       "deep", "--maps-window", "50ms", "--maps-period", "200ms", "--max-overhead", "0.001%",

@@ -24,6 +24,7 @@
 #include "profiler/pyroscope_pusher.h"
 #include "profiler/target_discovery.h"
 #include "profiler/base/wall_time.h"
+#include "tests/profiler/e2e_util.h"
 
 namespace golens::profiler {
 namespace {
@@ -338,17 +339,10 @@ TEST(Push, TransientAnswersAreRetriedBadRequestsAreNot) {
 // (oldest dropped and counted), attempts are retried with backoff, and Stop
 // returns within its drain time.
 TEST(Push, DownServerNeverBlocksOrGrows) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  ::close(fd);  // the port is now closed: connections are refused
+  const int closed_port = testing::FreeLoopbackPort();  // nobody listens: connections are refused
+  ASSERT_NE(closed_port, 0);
   PushOptions options;
-  options.url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  options.url = "http://127.0.0.1:" + std::to_string(closed_port);
   options.max_queue = 4;
   options.initial_backoff = 20ms;
   options.max_backoff = 80ms;

@@ -16,6 +16,11 @@ std::string GolensUnderTest(const std::string& built);
 // privileges can use it), removed when the binary ends.
 const std::string& ScratchDir();
 
+// A loopback TCP port nobody listens on right now (0 when none could be
+// had): for servers whose port must be chosen before they start, and as a
+// port where connections are refused.
+int FreeLoopbackPort();
+
 // "exit N" and both output streams, for failure messages.
 std::string DescribeResult(const CommandResult& r);
 

@@ -20,6 +20,7 @@
 #include "profiler/otlp_encode.h"
 #include "profiler/otlp_exporter.h"
 #include "profiler/otlp_trace.pb.h"
+#include "tests/profiler/e2e_util.h"
 
 namespace golens::profiler {
 namespace {
@@ -283,17 +284,10 @@ TEST(OtlpExporter, PostsBatchesRetriesBusyAndCountsRefusals) {
 // (oldest dropped and counted), attempts are retried with backoff, and Stop
 // returns within its drain time counting what was left.
 TEST(OtlpExporter, DownReceiverNeverBlocksOrGrows) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  ::close(fd);
+  const int closed_port = testing::FreeLoopbackPort();  // nobody listens: connections are refused
+  ASSERT_NE(closed_port, 0);
   OtlpOptions options;
-  options.endpoint = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  options.endpoint = "http://127.0.0.1:" + std::to_string(closed_port);
   options.max_queue = 100;
   options.max_batch = 10;
   options.initial_backoff = 20ms;

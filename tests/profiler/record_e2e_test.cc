@@ -315,23 +315,6 @@ TEST(RecordCpu, GoToolPprofReadsItCleanly) {
   ExpectPprofToolClean(a.pprof_path);
 }
 
-// A TCP port nobody listens on right now (pprof -http does not report the
-// port it got for :0).
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    close(fd);
-    return 0;
-  }
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 TEST(RecordCpu, GoToolPprofHttpServesIt) {
   REQUIRE_A(a);
   // The pprof tool itself (`go tool -n pprof`), so that stopping it does not
@@ -339,7 +322,7 @@ TEST(RecordCpu, GoToolPprofHttpServesIt) {
   CommandResult tool = RunCommand({GO_EXECUTABLE, "tool", "-n", "pprof"}, 60s);
   ASSERT_EQ(tool.exit_code, 0) << tool.err;
   std::string pprof_binary = tool.out.substr(0, tool.out.find('\n'));
-  int port = FreePort();
+  int port = testing::FreeLoopbackPort();
   ASSERT_GT(port, 0);
   std::string url = "http://127.0.0.1:" + std::to_string(port);
   Subprocess ui({pprof_binary, "-http=127.0.0.1:" + std::to_string(port), "-no_browser", a.pprof_path});
