@@ -312,28 +312,14 @@ Result<void> ViewOfWire(std::span<const uint8_t> data, View* v, StringTable* str
 
 // ---- sample filter on a view (sample_filter.h semantics) ----------------
 
-namespace {
-
-bool LabelHasValue(const VLabel& l, const TagFilter& f) {
-  if (l.key != f.key) return false;
-  return !l.str.empty() ? l.str == f.value : std::to_string(l.num) == f.value;
-}
-
-}  // namespace
-
 bool ViewSampleMatches(const View& v, const VSample& s, const std::vector<TagFilter>& filters) {
-  for (size_t i = 0; i < filters.size(); ++i) {
-    bool key_seen_before = false;
-    for (size_t j = 0; j < i; ++j) key_seen_before |= filters[j].key == filters[i].key;
-    if (key_seen_before) continue;
-    bool any = false;
-    for (size_t j = i; j < filters.size() && !any; ++j) {
-      if (filters[j].key != filters[i].key) continue;
-      for (uint32_t k = 0; k < s.label_count && !any; ++k) any = LabelHasValue(v.labels[s.label_begin + k], filters[j]);
+  return MatchesTagFilters(filters, [&](const TagFilter& filter) {
+    for (uint32_t k = 0; k < s.label_count; ++k) {
+      const VLabel& l = v.labels[s.label_begin + k];
+      if (LabelIs(l.key, l.str, l.num, filter)) return true;
     }
-    if (!any) return false;
-  }
-  return true;
+    return false;
+  });
 }
 
 }  // namespace golens::pprof

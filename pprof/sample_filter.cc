@@ -17,28 +17,18 @@ Result<std::vector<TagFilter>> ParseTagFilters(const std::vector<std::string>& t
   return filters;
 }
 
+bool LabelIs(std::string_view key, std::string_view str, int64_t num, const TagFilter& filter) {
+  if (key != filter.key) return false;
+  return !str.empty() ? str == filter.value : std::to_string(num) == filter.value;
+}
+
 bool SampleMatches(const Sample& sample, const std::vector<TagFilter>& filters) {
-  auto has = [&](const TagFilter& filter) {
+  return MatchesTagFilters(filters, [&](const TagFilter& filter) {
     for (const Label& label : sample.labels) {
-      if (label.key != filter.key) continue;
-      if (!label.str.empty() ? label.str == filter.value : std::to_string(label.num) == filter.value) {
-        return true;
-      }
+      if (LabelIs(label.key, label.str, label.num, filter)) return true;
     }
     return false;
-  };
-  // Same key repeated = any of those values; different keys = all of them.
-  for (size_t i = 0; i < filters.size(); ++i) {
-    bool key_seen_before = false;
-    for (size_t j = 0; j < i; ++j) key_seen_before |= filters[j].key == filters[i].key;
-    if (key_seen_before) continue;
-    bool any = false;
-    for (size_t j = i; j < filters.size() && !any; ++j) {
-      if (filters[j].key == filters[i].key) any = has(filters[j]);
-    }
-    if (!any) return false;
-  }
-  return true;
+  });
 }
 
 std::string DescribeLabels(const Profile& profile) {
