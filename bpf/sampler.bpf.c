@@ -1176,22 +1176,37 @@ int golens_sample_cpu(struct bpf_perf_event_data *ctx) {
   return output_sample(buffer, offset);
 }
 
-SEC("perf_event")
-int golens_sample_maps(struct bpf_perf_event_data *ctx) {
+/* What a sampler stage starts from: the scratch record, the sample
+ * golens_sample_cpu left pending and the record's end so far. Null (counted)
+ * when either is missing or the end is out of bounds: the sample is then
+ * dropped. */
+static __always_inline struct scratch *stage_begin(struct sample_pending **pending, __u32 *offset) {
   __u32 zero = 0;
   struct scratch *buffer = bpf_map_lookup_elem(&scratch_buffer, &zero);
-  struct sample_pending *pending = bpf_map_lookup_elem(&sample_pending, &zero);
-  if (!buffer || !pending) {
+  *pending = bpf_map_lookup_elem(&sample_pending, &zero);
+  if (!buffer || !*pending) {
     count(GOLENS_METRIC_STAGE_ERROR);
     return 0;
   }
+  __u32 end = (*pending)->offset;
+  /* The barrier keeps clang from folding the check away: the verifier
+   * needs it to bound what the stage appends at. */
+  asm volatile("" : "+r"(end));
+  if (end > GOLENS_MAX_RECORD_BYTES) {
+    count(GOLENS_METRIC_STAGE_ERROR);
+    return 0;
+  }
+  *offset = end;
+  return buffer;
+}
+
+SEC("perf_event")
+int golens_sample_maps(struct bpf_perf_event_data *ctx) {
+  struct sample_pending *pending;
+  __u32 offset;
+  struct scratch *buffer = stage_begin(&pending, &offset);
+  if (!buffer) return 0;
   __u32 tgid = pending->tgid;
-  __u32 offset = pending->offset;
-  asm volatile("" : "+r"(offset));
-  if (offset > GOLENS_MAX_RECORD_BYTES) {
-    count(GOLENS_METRIC_STAGE_ERROR);
-    return 0;
-  }
   struct golens_proc_info *proc = bpf_map_lookup_elem(&targets, &tgid);
   if (proc) {
     struct pt_regs *user_regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
@@ -1207,20 +1222,11 @@ int golens_sample_maps(struct bpf_perf_event_data *ctx) {
 
 SEC("perf_event")
 int golens_sample_native(struct bpf_perf_event_data *ctx) {
-  __u32 zero = 0;
-  struct scratch *buffer = bpf_map_lookup_elem(&scratch_buffer, &zero);
-  struct sample_pending *pending = bpf_map_lookup_elem(&sample_pending, &zero);
-  if (!buffer || !pending) {
-    count(GOLENS_METRIC_STAGE_ERROR);
-    return 0;
-  }
+  struct sample_pending *pending;
+  __u32 offset;
+  struct scratch *buffer = stage_begin(&pending, &offset);
+  if (!buffer) return 0;
   __u32 tgid = pending->tgid;
-  __u32 offset = pending->offset;
-  asm volatile("" : "+r"(offset));
-  if (offset > GOLENS_MAX_RECORD_BYTES) {
-    count(GOLENS_METRIC_STAGE_ERROR);
-    return 0;
-  }
   struct golens_proc_info *proc = bpf_map_lookup_elem(&targets, &tgid);
   if (proc) {
     struct pt_regs *user_regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
